@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { SEVERITY_LABELS } from '../domain/severity.js';
+
+/** A setting that is missing or malformed: names the variable, fails the cold start. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const severity = z.enum(SEVERITY_LABELS);
+const nonEmpty = z.string().trim().min(1);
+const optionalUrl = z.url().optional();
+
+const accountNames = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (!text) return {};
+    try {
+      return z.record(z.string().regex(/^\d{12}$/), z.string()).parse(JSON.parse(text));
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of 12-digit account id to name' });
+      return z.NEVER;
+    }
+  });
+
+const ledgerSchema = z.object({
+  LEDGER_TABLE: nonEmpty.default('securityhub-notifier-ledger'),
+});
+
+const dispatchSchema = ledgerSchema.extend({
+  NOTIFY_MIN_SEVERITY: severity.default('HIGH'),
+  HOME_REGION: nonEmpty.optional(),
+  AWS_REGION: nonEmpty.optional(),
+  ACCOUNT_NAMES: accountNames,
+  STATE_MACHINE_ARN: nonEmpty.optional(),
+});
+
+const slackSchema = ledgerSchema.extend({
+  SLACK_CHANNEL: nonEmpty,
+  SLACK_API_URL: optionalUrl,
+  SLACK_BOT_TOKEN_PARAMETER: nonEmpty.optional(),
+  SLACK_BOT_TOKEN: nonEmpty.optional(),
+});
+
+const backlogSchema = ledgerSchema.extend({
+  BACKLOG_HOST: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9-]+\.(backlog\.com|backlog\.jp|backlogtool\.com)$|^[a-z0-9.-]+$/i, 'must be a host name'),
+  BACKLOG_PROJECT_KEY: z.string().regex(/^[A-Z0-9_]+$/, 'must be a Backlog project key (A-Z, 0-9, _)'),
+  BACKLOG_ISSUE_TYPE: nonEmpty,
+  BACKLOG_API_URL: optionalUrl,
+  BACKLOG_API_KEY_PARAMETER: nonEmpty.optional(),
+  BACKLOG_API_KEY: nonEmpty.optional(),
+});
+
+type Env = Record<string, string | undefined>;
+
+function parse<T extends z.ZodType>(schema: T, env: Env): z.output<T> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+/**
+ * A secret is read from SSM Parameter Store / Secrets Manager (the `*_PARAMETER` setting). The plain
+ * variable is for local replay only: inside Lambda it is refused, so a token never sits in plaintext
+ * in a function's environment.
+ */
+function secretSource(env: Env, parameterVar: string, plainVar: string): { parameter?: string; value?: string } {
+  const parameter = env[parameterVar];
+  const value = env[plainVar];
+  if (value && env.AWS_LAMBDA_FUNCTION_NAME) {
+    throw new ConfigError(`${plainVar}: a plaintext secret is not allowed in a Lambda environment; set ${parameterVar}`);
+  }
+  if (!parameter && !value) throw new ConfigError(`${parameterVar}: required (the SSM parameter or secret ARN)`);
+  return parameter ? { parameter } : { value: value as string };
+}
+
+export function loadDispatchSettings(env: Env) {
+  const parsed = parse(dispatchSchema, env);
+  return {
+    ledgerTable: parsed.LEDGER_TABLE,
+    minSeverity: parsed.NOTIFY_MIN_SEVERITY,
+    homeRegion: parsed.HOME_REGION ?? parsed.AWS_REGION,
+    accountNames: parsed.ACCOUNT_NAMES,
+    stateMachineArn: parsed.STATE_MACHINE_ARN,
+  };
+}
+export type DispatchSettings = ReturnType<typeof loadDispatchSettings>;
+
+export function loadSlackSettings(env: Env) {
+  const parsed = parse(slackSchema, env);
+  return {
+    ledgerTable: parsed.LEDGER_TABLE,
+    channel: parsed.SLACK_CHANNEL,
+    apiUrl: parsed.SLACK_API_URL,
+    token: secretSource(env, 'SLACK_BOT_TOKEN_PARAMETER', 'SLACK_BOT_TOKEN'),
+  };
+}
+export type SlackSettings = ReturnType<typeof loadSlackSettings>;
+
+export function loadBacklogSettings(env: Env) {
+  const parsed = parse(backlogSchema, env);
+  return {
+    ledgerTable: parsed.LEDGER_TABLE,
+    host: parsed.BACKLOG_HOST,
+    projectKey: parsed.BACKLOG_PROJECT_KEY,
+    issueTypeName: parsed.BACKLOG_ISSUE_TYPE,
+    apiUrl: parsed.BACKLOG_API_URL,
+    apiKey: secretSource(env, 'BACKLOG_API_KEY_PARAMETER', 'BACKLOG_API_KEY'),
+  };
+}
+export type BacklogSettings = ReturnType<typeof loadBacklogSettings>;

@@ -1,0 +1,77 @@
+import { labelsAtOrAbove, type SeverityLabel } from './severity.js';
+
+/**
+ * The EventBridge pattern of the rule that feeds the queue. serverless.yml renders the same
+ * pattern (a template test holds the two equal); `npm run replay` filters with this one.
+ */
+export function buildEventPattern(minSeverity: SeverityLabel) {
+  return {
+    source: ['aws.securityhub'],
+    'detail-type': ['Security Hub Findings - Imported'],
+    detail: {
+      findings: {
+        Workflow: { Status: ['NEW'] },
+        RecordState: ['ACTIVE'],
+        Severity: { Label: labelsAtOrAbove(minSeverity) },
+        $or: [
+          { Compliance: { Status: [{ 'anything-but': ['PASSED'] }] } },
+          { Compliance: { Status: [{ exists: false }] } },
+        ],
+      },
+    },
+  };
+}
+
+type Pattern = { [key: string]: unknown };
+type Matcher = string | number | boolean | null | { [op: string]: unknown };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Every leaf value at `key` below `value`, flattening arrays as EventBridge does. */
+function valuesAt(value: unknown, key: string): unknown[] {
+  if (Array.isArray(value)) return value.flatMap((item) => valuesAt(item, key));
+  if (!isRecord(value) || !(key in value)) return [];
+  const found = value[key];
+  return Array.isArray(found) ? found.flat(Number.POSITIVE_INFINITY) : [found];
+}
+
+function matchesLeaf(values: unknown[], matchers: Matcher[]): boolean {
+  return matchers.some((matcher) => {
+    if (isRecord(matcher)) {
+      if ('exists' in matcher) return matcher.exists === values.length > 0;
+      if ('anything-but' in matcher) {
+        const excluded = ([] as unknown[]).concat(matcher['anything-but']);
+        return values.some((value) => !excluded.includes(value));
+      }
+      if ('prefix' in matcher) {
+        return values.some((value) => typeof value === 'string' && value.startsWith(String(matcher.prefix)));
+      }
+      throw new Error(`unsupported EventBridge pattern operator: ${Object.keys(matcher).join(', ')}`);
+    }
+    return values.includes(matcher);
+  });
+}
+
+/**
+ * A small EventBridge pattern matcher: exact values, `anything-but`, `exists`, `prefix` and `$or`,
+ * with arrays in the event flattened. Enough for the rule above; anything else throws.
+ */
+export function matchesEventPattern(event: unknown, pattern: Pattern): boolean {
+  return Object.entries(pattern).every(([key, expected]) => {
+    if (key === '$or') return (expected as Pattern[]).some((branch) => matchesEventPattern(event, branch));
+    if (Array.isArray(expected)) return matchesLeaf(valuesAt(event, key), expected as Matcher[]);
+    const children = Array.isArray(event)
+      ? event.flatMap((item) => valuesAt(item, key))
+      : isRecord(event) && key in event
+        ? [event[key]]
+        : [];
+    const nested = expected as Pattern;
+    const onlyExistsFalse = Object.values(nested).every(
+      (leaf) => Array.isArray(leaf) && leaf.every((m) => isRecord(m) && m.exists === false),
+    );
+    if (children.length === 0) return onlyExistsFalse;
+    return children.some((child) => matchesEventPattern(child, nested));
+  });
+}

@@ -1,0 +1,269 @@
+import { z } from 'zod';
+import { FindingValidationError } from './errors.js';
+import {
+  type ControlInfo,
+  type Finding,
+  type FindingResource,
+  findingKey,
+  type GuardDutyInfo,
+  MAX_RESOURCES,
+  type Product,
+  type VulnerabilityInfo,
+} from './finding.js';
+import { isSeverityLabel, type SeverityLabel, severityFromNormalized } from './severity.js';
+
+export interface NormalizeContext {
+  /** The EventBridge event id, named in every error. */
+  eventId: string;
+  /** Where in the event the finding sits, e.g. `detail.findings[0]`. */
+  path: string;
+  /** The event's region, the fallback when the finding names none. */
+  eventRegion?: string;
+  /** The Security Hub home (aggregation) region, for the console link. */
+  homeRegion?: string;
+  /** Names for accounts whose findings carry no `AwsAccountName`. */
+  accountNames?: Readonly<Record<string, string>>;
+}
+
+const isoTimestamp = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'not an ISO 8601 timestamp');
+
+/** The fields this tool cannot work without. Everything else is read leniently below. */
+const requiredFinding = z.object({
+  Id: z.string().min(1).max(512),
+  ProductArn: z.string().min(1).max(512),
+  AwsAccountId: z.string().regex(/^\d{12}$/, 'not a 12-digit account id'),
+  Title: z.string().min(1),
+  Severity: z
+    .object({ Label: z.string().optional(), Normalized: z.number().min(0).max(100).optional() })
+    .refine((s) => s.Label !== undefined || s.Normalized !== undefined, 'needs Label or Normalized')
+    .refine((s) => s.Label === undefined || isSeverityLabel(s.Label), {
+      message: 'not one of INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL',
+      path: ['Label'],
+    }),
+  CreatedAt: isoTimestamp,
+  UpdatedAt: isoTimestamp,
+});
+
+type Json = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+function at(value: unknown, ...keys: string[]): unknown {
+  let current = value;
+  for (const key of keys) {
+    if (!isRecord(current)) return undefined;
+    current = current[key];
+  }
+  return current;
+}
+
+/** Only plain web links survive: a finding can carry `javascript:` or a Slack control sequence. */
+export function safeUrl(value: unknown): string | undefined {
+  const text = str(value);
+  if (!text) return undefined;
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.toString() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('');
+}
+
+const PRODUCTS: ReadonlyArray<{ product: Product; arnSuffix: string; name: string }> = [
+  { product: 'GuardDuty', arnSuffix: '/aws/guardduty', name: 'GuardDuty' },
+  { product: 'SecurityHub', arnSuffix: '/aws/securityhub', name: 'Security Hub' },
+  { product: 'Inspector', arnSuffix: '/aws/inspector', name: 'Inspector' },
+  { product: 'Macie', arnSuffix: '/aws/macie', name: 'Macie' },
+];
+
+function detectProduct(raw: Json): { product: Product; productName: string } {
+  const productArn = String(raw.ProductArn);
+  const declared = str(raw.ProductName) ?? str(at(raw, 'ProductFields', 'aws/securityhub/ProductName'));
+  const known = PRODUCTS.find(
+    (entry) => productArn.endsWith(entry.arnSuffix) || productArn.includes(`${entry.arnSuffix}/`),
+  );
+  if (known) return { product: known.product, productName: known.name };
+  const providerName = str(at(raw, 'ProductFields', 'ProviderName'));
+  const fromArn = /product\/([^/]+)\/([^/]+)/.exec(productArn);
+  return { product: 'Other', productName: declared ?? providerName ?? fromArn?.[2] ?? 'Unknown product' };
+}
+
+function readRegion(raw: Json, resources: FindingResource[], eventRegion?: string): string {
+  const fromArn = /^arn:[^:]*:securityhub:([^:]+):/.exec(String(raw.ProductArn))?.[1];
+  return str(raw.Region) ?? resources[0]?.region ?? fromArn ?? eventRegion ?? 'unknown';
+}
+
+function readTags(value: unknown): Record<string, string> {
+  if (!isRecord(value)) return {};
+  const tags: Record<string, string> = {};
+  for (const [key, tagValue] of Object.entries(value)) {
+    if (typeof tagValue === 'string') tags[key] = tagValue;
+  }
+  return tags;
+}
+
+function readResources(value: unknown): { resources: FindingResource[]; resourceCount: number } {
+  const list = Array.isArray(value) ? value.filter(isRecord) : [];
+  const resources = list.slice(0, MAX_RESOURCES).map((resource) => {
+    const entry: FindingResource = {
+      type: str(resource.Type) ?? 'Other',
+      id: str(resource.Id) ?? '(no id)',
+      tags: readTags(resource.Tags),
+    };
+    const region = str(resource.Region);
+    const partition = str(resource.Partition);
+    if (region) entry.region = region;
+    if (partition) entry.partition = partition;
+    return entry;
+  });
+  return { resources, resourceCount: list.length };
+}
+
+function readControl(raw: Json): ControlInfo | undefined {
+  const id =
+    str(at(raw, 'Compliance', 'SecurityControlId')) ??
+    str(at(raw, 'ProductFields', 'ControlId')) ??
+    str(at(raw, 'ProductFields', 'RuleId')) ??
+    /^security-control\/(.+)$/.exec(str(raw.GeneratorId) ?? '')?.[1];
+  if (!id) return undefined;
+  const control: ControlInfo = { id };
+  const standardsArn = str(at(raw, 'ProductFields', 'StandardsArn'));
+  if (standardsArn) control.standardsArn = standardsArn;
+  return control;
+}
+
+const GD = 'aws/guardduty/service/action/';
+
+function readGuardDuty(raw: Json, types: string[]): GuardDutyInfo | undefined {
+  const fields = isRecord(raw.ProductFields) ? raw.ProductFields : {};
+  const field = (name: string) => str(fields[name]);
+  const firstOf = (...names: string[]) => names.map(field).find((value) => value !== undefined);
+  const lastSegment = types[0]?.split('/').pop();
+  const info: GuardDutyInfo = { type: lastSegment ?? 'Unknown' };
+  const count = Number.parseInt(field('aws/guardduty/service/count') ?? '', 10);
+  if (Number.isFinite(count)) info.count = count;
+  const kinds = ['networkConnectionAction', 'awsApiCallAction', 'portProbeAction', 'dnsRequestAction'];
+  const remoteIp = firstOf(...kinds.map((kind) => `${GD}${kind}/remoteIpDetails/ipAddressV4`));
+  const remotePort = firstOf(`${GD}networkConnectionAction/remotePortDetails/port`);
+  const remoteCountry = firstOf(...kinds.map((kind) => `${GD}${kind}/remoteIpDetails/country/countryName`));
+  const remoteOrganization = firstOf(...kinds.map((kind) => `${GD}${kind}/remoteIpDetails/organization/org`));
+  const actor = firstOf(`${GD}awsApiCallAction/api`, `${GD}dnsRequestAction/domain`);
+  const actionType = field(`${GD}actionType`);
+  if (remoteIp) info.remoteIp = remoteIp;
+  if (remotePort) info.remotePort = remotePort;
+  if (remoteCountry) info.remoteCountry = remoteCountry;
+  if (remoteOrganization) info.remoteOrganization = remoteOrganization;
+  if (actor) info.actor = actor;
+  if (actionType) info.actionType = actionType;
+  return info;
+}
+
+function readVulnerabilities(value: unknown): VulnerabilityInfo[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const list = value.filter(isRecord).flatMap((vulnerability): VulnerabilityInfo[] => {
+    const id = str(vulnerability.Id);
+    if (!id) return [];
+    const packages = (Array.isArray(vulnerability.VulnerablePackages) ? vulnerability.VulnerablePackages : [])
+      .filter(isRecord)
+      .flatMap((pkg) => {
+        const name = str(pkg.Name);
+        if (!name) return [];
+        const entry: VulnerabilityInfo['packages'][number] = { name };
+        const version = str(pkg.Version);
+        const fixedVersion = str(pkg.FixedInVersion);
+        if (version) entry.version = version;
+        if (fixedVersion) entry.fixedVersion = fixedVersion;
+        return [entry];
+      });
+    return [{ id, packages }];
+  });
+  return list.length > 0 ? list : undefined;
+}
+
+/**
+ * The finding in the Security Hub console. Aggregated findings open in the home region; the
+ * filter value is encoded twice, as the console itself writes it.
+ */
+export function buildConsoleUrl(id: string, homeRegion: string): string {
+  const filter = `Id=${encodeURIComponent(`\\operator\\:EQUALS\\:${id}`)}`;
+  return `https://${homeRegion}.console.aws.amazon.com/securityhub/home?region=${homeRegion}#/findings?search=${encodeURIComponent(filter)}`;
+}
+
+function readSeverity(severity: { Label?: string | undefined; Normalized?: number | undefined }): SeverityLabel {
+  if (isSeverityLabel(severity.Label)) return severity.Label;
+  return severityFromNormalized(severity.Normalized ?? 0);
+}
+
+/**
+ * Normalise one ASFF finding. Throws `FindingValidationError` naming the event and the field when
+ * a field this tool relies on is missing or malformed; optional fields that are missing or odd are
+ * left out, never fatal.
+ */
+export function normalizeFinding(raw: unknown, context: NormalizeContext): Finding {
+  if (!isRecord(raw)) {
+    throw new FindingValidationError(context.eventId, context.path, 'is not an object');
+  }
+  const parsed = requiredFinding.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = `${context.path}${formatPath(issue?.path ?? [])}`;
+    throw new FindingValidationError(context.eventId, field, issue?.message ?? 'invalid');
+  }
+  const required = parsed.data;
+  const identifier = { Id: required.Id, ProductArn: required.ProductArn };
+  const { product, productName } = detectProduct(raw);
+  const { resources, resourceCount } = readResources(raw.Resources);
+  const region = readRegion(raw, resources, context.eventRegion);
+  const types = Array.isArray(raw.Types) ? raw.Types.filter((type): type is string => typeof type === 'string') : [];
+
+  const finding: Finding = {
+    key: findingKey(identifier),
+    identifier,
+    product,
+    productName,
+    accountId: required.AwsAccountId,
+    region,
+    severity: readSeverity(required.Severity),
+    title: required.Title,
+    description: str(raw.Description) ?? '',
+    types,
+    resources,
+    resourceCount,
+    workflowStatus: str(at(raw, 'Workflow', 'Status')) ?? str(raw.WorkflowState) ?? 'NEW',
+    recordState: str(raw.RecordState) ?? 'ACTIVE',
+    consoleUrl: buildConsoleUrl(required.Id, context.homeRegion ?? region),
+    createdAt: required.CreatedAt,
+    updatedAt: required.UpdatedAt,
+  };
+
+  const accountName = str(raw.AwsAccountName) ?? context.accountNames?.[required.AwsAccountId];
+  if (accountName) finding.accountName = accountName;
+  const control = readControl(raw);
+  if (control) finding.control = control;
+  const complianceStatus = str(at(raw, 'Compliance', 'Status'));
+  if (complianceStatus) finding.complianceStatus = complianceStatus;
+  if (product === 'GuardDuty') finding.guardDuty = readGuardDuty(raw, types);
+  const vulnerabilities = readVulnerabilities(raw.Vulnerabilities);
+  if (vulnerabilities) finding.vulnerabilities = vulnerabilities;
+  const remediationText = str(at(raw, 'Remediation', 'Recommendation', 'Text'));
+  if (remediationText) finding.remediationText = remediationText;
+  const remediationUrl = safeUrl(at(raw, 'Remediation', 'Recommendation', 'Url'));
+  if (remediationUrl) finding.remediationUrl = remediationUrl;
+  const sourceUrl = safeUrl(raw.SourceUrl);
+  if (sourceUrl) finding.sourceUrl = sourceUrl;
+  const firstObservedAt = str(raw.FirstObservedAt);
+  const lastObservedAt = str(raw.LastObservedAt);
+  if (firstObservedAt) finding.firstObservedAt = firstObservedAt;
+  if (lastObservedAt) finding.lastObservedAt = lastObservedAt;
+  return finding;
+}
