@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     allowOnly: false,
+    // Handlers log JSON through Powertools; keep test output readable.
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
   },
 });

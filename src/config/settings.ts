@@ -59,7 +59,9 @@ type Env = Record<string, string | undefined>;
 function parse<T extends z.ZodType>(schema: T, env: Env): z.output<T> {
   const result = schema.safeParse(env);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`,
+    );
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   return result.data;
@@ -70,13 +72,20 @@ function parse<T extends z.ZodType>(schema: T, env: Env): z.output<T> {
  * variable is for local replay only: inside Lambda it is refused, so a token never sits in plaintext
  * in a function's environment.
  */
-function secretSource(env: Env, parameterVar: string, plainVar: string): { parameter?: string; value?: string } {
+function secretSource(
+  env: Env,
+  parameterVar: string,
+  plainVar: string,
+): { parameter?: string; value?: string } {
   const parameter = env[parameterVar];
   const value = env[plainVar];
   if (value && env.AWS_LAMBDA_FUNCTION_NAME) {
-    throw new ConfigError(`${plainVar}: a plaintext secret is not allowed in a Lambda environment; set ${parameterVar}`);
+    throw new ConfigError(
+      `${plainVar}: a plaintext secret is not allowed in a Lambda environment; set ${parameterVar}`,
+    );
   }
-  if (!parameter && !value) throw new ConfigError(`${parameterVar}: required (the SSM parameter or secret ARN)`);
+  if (!parameter && !value)
+    throw new ConfigError(`${parameterVar}: required (the SSM parameter or secret ARN)`);
   return parameter ? { parameter } : { value: value as string };
 }
 

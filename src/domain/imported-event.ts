@@ -27,7 +27,11 @@ export function parseImportedEvent(raw: unknown, context: EventContext = {}): Pa
   const eventId = typeof raw.id === 'string' && raw.id.length > 0 ? raw.id : '(no id)';
   if (eventId === '(no id)') throw new FindingValidationError(eventId, 'id', 'is missing');
   if (raw.source !== SECURITY_HUB_SOURCE) {
-    throw new FindingValidationError(eventId, 'source', `is ${JSON.stringify(raw.source)}, not ${SECURITY_HUB_SOURCE}`);
+    throw new FindingValidationError(
+      eventId,
+      'source',
+      `is ${JSON.stringify(raw.source)}, not ${SECURITY_HUB_SOURCE}`,
+    );
   }
   if (raw['detail-type'] !== IMPORTED_DETAIL_TYPE) {
     throw new FindingValidationError(
@@ -37,7 +41,8 @@ export function parseImportedEvent(raw: unknown, context: EventContext = {}): Pa
     );
   }
   const findings = isRecord(raw.detail) ? raw.detail.findings : undefined;
-  if (!Array.isArray(findings)) throw new FindingValidationError(eventId, 'detail.findings', 'is not an array');
+  if (!Array.isArray(findings))
+    throw new FindingValidationError(eventId, 'detail.findings', 'is not an array');
   if (findings.length === 0) throw new FindingValidationError(eventId, 'detail.findings', 'is empty');
 
   const parsed: ParsedEvent = { eventId, findings: [], rejected: [] };

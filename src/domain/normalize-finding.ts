@@ -25,12 +25,21 @@ export interface NormalizeContext {
   accountNames?: Readonly<Record<string, string>>;
 }
 
-const isoTimestamp = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'not an ISO 8601 timestamp');
+const isoTimestamp = z
+  .string()
+  .refine((value) => !Number.isNaN(Date.parse(value)), 'not an ISO 8601 timestamp');
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const identifierText = z
+  .string()
+  .min(1)
+  .max(512)
+  .refine((value) => !LONE_SURROGATE.test(value), 'holds an unpaired surrogate (not valid Unicode text)');
 
 /** The fields this tool cannot work without. Everything else is read leniently below. */
 const requiredFinding = z.object({
-  Id: z.string().min(1).max(512),
-  ProductArn: z.string().min(1).max(512),
+  Id: identifierText,
+  ProductArn: identifierText,
   AwsAccountId: z.string().regex(/^\d{12}$/, 'not a 12-digit account id'),
   Title: z.string().min(1),
   Severity: z
@@ -199,7 +208,10 @@ export function buildConsoleUrl(id: string, homeRegion: string): string {
   return `https://${homeRegion}.console.aws.amazon.com/securityhub/home?region=${homeRegion}#/findings?search=${encodeURIComponent(filter)}`;
 }
 
-function readSeverity(severity: { Label?: string | undefined; Normalized?: number | undefined }): SeverityLabel {
+function readSeverity(severity: {
+  Label?: string | undefined;
+  Normalized?: number | undefined;
+}): SeverityLabel {
   if (isSeverityLabel(severity.Label)) return severity.Label;
   return severityFromNormalized(severity.Normalized ?? 0);
 }
@@ -224,7 +236,9 @@ export function normalizeFinding(raw: unknown, context: NormalizeContext): Findi
   const { product, productName } = detectProduct(raw);
   const { resources, resourceCount } = readResources(raw.Resources);
   const region = readRegion(raw, resources, context.eventRegion);
-  const types = Array.isArray(raw.Types) ? raw.Types.filter((type): type is string => typeof type === 'string') : [];
+  const types = Array.isArray(raw.Types)
+    ? raw.Types.filter((type): type is string => typeof type === 'string')
+    : [];
 
   const finding: Finding = {
     key: findingKey(identifier),

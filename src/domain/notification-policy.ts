@@ -12,8 +12,10 @@ export type PolicyDecision = { notify: true } | { notify: false; reason: string 
  * EventBridge matches the event, not each finding.
  */
 export function decideNotification(finding: Finding, settings: PolicySettings): PolicyDecision {
-  if (finding.workflowStatus !== 'NEW') return { notify: false, reason: `workflow status ${finding.workflowStatus}` };
-  if (finding.recordState !== 'ACTIVE') return { notify: false, reason: `record state ${finding.recordState}` };
+  if (finding.workflowStatus !== 'NEW')
+    return { notify: false, reason: `workflow status ${finding.workflowStatus}` };
+  if (finding.recordState !== 'ACTIVE')
+    return { notify: false, reason: `record state ${finding.recordState}` };
   if (finding.complianceStatus === 'PASSED') return { notify: false, reason: 'compliance PASSED' };
   if (!isAtOrAbove(finding.severity, settings.minSeverity)) {
     return { notify: false, reason: `severity ${finding.severity} below ${settings.minSeverity}` };

@@ -1,0 +1,214 @@
+import { Backlog, Error as BacklogErrors } from 'backlog-js';
+import { markerLine } from '../domain/finding-marker.js';
+import { makeBacklogFetch } from './backlog-fetch.js';
+
+/** Backlog refused the API key: not retried, names the parameter it came from. */
+export class BacklogAuthError extends Error {
+  override readonly name = 'BacklogAuthError';
+}
+/** The project key or issue type name does not exist: not retried, names the setting. */
+export class BacklogConfigError extends Error {
+  override readonly name = 'BacklogConfigError';
+}
+/** Rate limited past what this invocation may wait: the workflow's Retry waits instead. */
+export class BacklogRateLimitError extends Error {
+  override readonly name = 'BacklogRateLimitError';
+}
+/** Any other Backlog failure (retried by the workflow). */
+export class BacklogRequestError extends Error {
+  override readonly name = 'BacklogRequestError';
+}
+
+export type TextFormattingRule = 'markdown' | 'backlog';
+
+export interface BacklogProject {
+  projectId: number;
+  projectKey: string;
+  textFormattingRule: TextFormattingRule;
+  issueTypeId: number;
+}
+
+export interface IssueHandle {
+  id: number;
+  key: string;
+  url: string;
+}
+
+export interface BacklogTrackerOptions {
+  host: string;
+  /** Replaces `https://<host>` (local emulator); unset in production. */
+  apiUrl?: string;
+  getApiKey: () => Promise<string>;
+  apiKeySource: string;
+  projectKey: string;
+  issueTypeName: string;
+  fetch?: typeof fetch;
+  maxRateLimitWaitMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+/** Default status ids of every Backlog project: 1 Open, 2 In Progress, 3 Resolved, 4 Closed. */
+const OPEN_STATUS_ID = 1;
+const DONE_STATUS_IDS = new Set([3, 4]);
+
+/**
+ * Backlog API v2 through backlog-js. The project, issue type and formatting rule are resolved once
+ * and cached; 429 is waited out up to `X-RateLimit-Reset` when that fits the invocation's budget.
+ */
+export class BacklogTracker {
+  private client: Backlog | undefined;
+  private clientKey: string | undefined;
+  private projectPromise: Promise<BacklogProject> | undefined;
+  private readonly maxRateLimitWaitMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
+
+  constructor(private readonly options: BacklogTrackerOptions) {
+    this.maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 15_000;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.now = options.now ?? Date.now;
+  }
+
+  issueUrl(key: string): string {
+    return `https://${this.options.host}/view/${encodeURIComponent(key)}`;
+  }
+
+  /** The project, its formatting rule and the issue type id: resolved on first use, then cached. */
+  project(): Promise<BacklogProject> {
+    this.projectPromise ??= this.resolveProject().catch((error) => {
+      this.projectPromise = undefined;
+      throw error;
+    });
+    return this.projectPromise;
+  }
+
+  async createIssue(params: {
+    summary: string;
+    description: string;
+    priorityId: number;
+    extra?: Record<string, unknown>;
+  }): Promise<IssueHandle> {
+    const project = await this.project();
+    const issue = await this.call('create issue', (client) =>
+      client.postIssue({
+        projectId: project.projectId,
+        issueTypeId: project.issueTypeId,
+        summary: params.summary,
+        description: params.description,
+        priorityId: params.priorityId,
+        ...params.extra,
+      }),
+    );
+    return { id: issue.id, key: issue.issueKey, url: this.issueUrl(issue.issueKey) };
+  }
+
+  /** The issue whose text holds `marker`, if an earlier attempt filed one without recording it. */
+  async findByMarker(marker: string): Promise<IssueHandle | undefined> {
+    const project = await this.project();
+    const issues = await this.call('search issues', (client) =>
+      client.getIssues({ projectId: [project.projectId], keyword: marker, count: 20 }),
+    );
+    // The exact marker line the builder writes: finding text is defanged, so it cannot forge one.
+    const match = issues.find((issue) => (issue.description ?? '').includes(markerLine(marker)));
+    return match ? { id: match.id, key: match.issueKey, url: this.issueUrl(match.issueKey) } : undefined;
+  }
+
+  /** Comment on an issue, and set it back to Open in the same write if it was resolved or closed. */
+  async reopenWithComment(issueKey: string, comment: string): Promise<{ reopened: boolean }> {
+    const issue = await this.call('get issue', (client) => client.getIssue(issueKey));
+    if (DONE_STATUS_IDS.has(issue.status.id)) {
+      await this.call('reopen issue', (client) =>
+        client.patchIssue(issueKey, { statusId: OPEN_STATUS_ID, comment }),
+      );
+      return { reopened: true };
+    }
+    await this.call('comment on issue', (client) => client.postIssueComments(issueKey, { content: comment }));
+    return { reopened: false };
+  }
+
+  private async resolveProject(): Promise<BacklogProject> {
+    const { projectKey, issueTypeName } = this.options;
+    const project = await this.call(`get project ${projectKey}`, (client) => client.getProject(projectKey), {
+      notFound: () =>
+        new BacklogConfigError(`BACKLOG_PROJECT_KEY: no project ${projectKey} on ${this.options.host}`),
+    });
+    const issueTypes = await this.call('list issue types', (client) => client.getIssueTypes(project.id));
+    const issueType = issueTypes.find((type) => type.name === issueTypeName);
+    if (!issueType) {
+      const names = issueTypes.map((type) => type.name).join(', ');
+      throw new BacklogConfigError(
+        `BACKLOG_ISSUE_TYPE: no issue type named "${issueTypeName}" in ${projectKey} (has: ${names})`,
+      );
+    }
+    const rule = (project as { textFormattingRule?: string }).textFormattingRule;
+    return {
+      projectId: project.id,
+      projectKey: project.projectKey,
+      textFormattingRule: rule === 'backlog' ? 'backlog' : 'markdown',
+      issueTypeId: issueType.id,
+    };
+  }
+
+  private async backlog(): Promise<Backlog> {
+    const apiKey = await this.options.getApiKey();
+    if (!this.client || apiKey !== this.clientKey) {
+      this.client = new Backlog({
+        host: this.options.host,
+        apiKey,
+        fetch: makeBacklogFetch(this.options.apiUrl, this.options.fetch),
+      });
+      this.clientKey = apiKey;
+    }
+    return this.client;
+  }
+
+  private async call<T>(
+    what: string,
+    request: (client: Backlog) => Promise<T>,
+    handlers: { notFound?: () => Error } = {},
+  ): Promise<T> {
+    const client = await this.backlog();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await request(client);
+      } catch (error) {
+        if (error instanceof BacklogErrors.BacklogAuthError) {
+          throw new BacklogAuthError(
+            `Backlog rejected the API key from ${this.options.apiKeySource} (${what})`,
+            {
+              cause: error,
+            },
+          );
+        }
+        if (error instanceof BacklogErrors.BacklogApiError && error.status === 404 && handlers.notFound) {
+          throw handlers.notFound();
+        }
+        if (error instanceof BacklogErrors.BacklogError && error.status === 429) {
+          const waitMs = this.rateLimitWait(error.response);
+          if (waitMs <= this.maxRateLimitWaitMs && attempt < 3) {
+            await this.sleep(waitMs);
+            continue;
+          }
+          throw new BacklogRateLimitError(
+            `Backlog rate limit on ${what}; resets in ${Math.ceil(waitMs / 1000)}s`,
+            {
+              cause: error,
+            },
+          );
+        }
+        const detail =
+          error instanceof BacklogErrors.BacklogError
+            ? `HTTP ${error.status} ${JSON.stringify(error.body)}`
+            : String(error);
+        throw new BacklogRequestError(`Backlog ${what} failed: ${detail}`, { cause: error });
+      }
+    }
+  }
+
+  private rateLimitWait(response: Response): number {
+    const reset = Number(response.headers.get('X-RateLimit-Reset'));
+    if (!Number.isFinite(reset) || reset <= 0) return 1000;
+    return Math.max(0, reset * 1000 - this.now()) + 250;
+  }
+}

@@ -1,0 +1,263 @@
+import {
+  formatterFor,
+  normalizeInline,
+  type TextFormatter,
+  type TextFormattingRule,
+} from './backlog-format.js';
+import type { Finding } from './finding.js';
+import { findingMarker, markerLine } from './finding-marker.js';
+import type { SeverityLabel } from './severity.js';
+
+/** Backlog's built-in priority ids; their names depend on the space's language. */
+export const BACKLOG_PRIORITY_IDS = { high: 2, normal: 3, low: 4 } as const;
+
+export const DEFAULT_PRIORITY_IDS: Readonly<Record<SeverityLabel, number>> = Object.freeze({
+  CRITICAL: BACKLOG_PRIORITY_IDS.high,
+  HIGH: BACKLOG_PRIORITY_IDS.high,
+  MEDIUM: BACKLOG_PRIORITY_IDS.normal,
+  LOW: BACKLOG_PRIORITY_IDS.low,
+  INFORMATIONAL: BACKLOG_PRIORITY_IDS.low,
+});
+
+export type PriorityOverrides = Partial<Record<SeverityLabel, number>>;
+
+/** The override for this severity when it is a positive integer id, else the default. */
+export function priorityIdFor(severity: SeverityLabel, overrides?: PriorityOverrides): number {
+  const override = overrides?.[severity];
+  return override !== undefined && Number.isInteger(override) && override > 0
+    ? override
+    : DEFAULT_PRIORITY_IDS[severity];
+}
+
+/** Backlog rejects a longer summary. Counted in UTF-16 code units, which is never less than code points. */
+export const MAX_SUMMARY_LENGTH = 255;
+const MAX_ACCOUNT_LABEL = 64;
+/** Resource tags listed per resource before "+N more". */
+const MAX_TAGS = 20;
+const ELLIPSIS = '…';
+
+export interface BacklogIssueContext {
+  textFormattingRule: TextFormattingRule;
+  priorityOverrides?: PriorityOverrides;
+}
+
+export interface BacklogIssueDraft {
+  summary: string;
+  description: string;
+  priorityId: number;
+  marker: string;
+}
+
+export interface ReopenCommentContext {
+  textFormattingRule: TextFormattingRule;
+  /** The finding's UpdatedAt when it was last delivered, from the ledger. */
+  previousUpdatedAt?: string;
+  /** Why it counts as reopened, e.g. "compliance FAILED again" (escaped like any value). */
+  reason: string;
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * Cut a string to at most `maxLength` UTF-16 code units, ending in `…` when cut. Cuts between
+ * grapheme clusters, so neither a surrogate pair nor an emoji sequence is ever split.
+ */
+export function truncateText(text: string, maxLength: number): string {
+  if (text.length <= maxLength) return text;
+  if (maxLength < ELLIPSIS.length) return '';
+  let kept = '';
+  for (const { segment } of graphemes.segment(text)) {
+    if (kept.length + segment.length + ELLIPSIS.length > maxLength) break;
+    kept += segment;
+  }
+  return `${kept.trimEnd()}${ELLIPSIS}`;
+}
+
+function accountLabel(finding: Finding): string {
+  const name = normalizeInline(finding.accountName ?? '');
+  return truncateText(name === '' ? normalizeInline(finding.accountId) : name, MAX_ACCOUNT_LABEL);
+}
+
+/** `[SEVERITY] title (account)`: one line of plain text (Backlog does not format summaries), ≤255. */
+export function buildIssueSummary(finding: Finding): string {
+  const prefix = `[${finding.severity}] `;
+  const suffix = ` (${accountLabel(finding)})`;
+  const title = normalizeInline(finding.title) || '(untitled finding)';
+  return `${prefix}${truncateText(title, MAX_SUMMARY_LENGTH - prefix.length - suffix.length)}${suffix}`;
+}
+
+/** ISO 8601 in UTC when the value parses, the escaped value otherwise. */
+function timestamp(f: TextFormatter, value: string): string {
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? f.inline(value) : new Date(time).toISOString();
+}
+
+function accountCell(f: TextFormatter, finding: Finding): string {
+  const name = f.inline(finding.accountName ?? '');
+  const id = f.inline(finding.accountId);
+  return name === '' ? id : `${name} (${id})`;
+}
+
+function remoteIpCell(f: TextFormatter, ip: string, country?: string, organization?: string): string {
+  const where = [country, organization].filter((part): part is string => part !== undefined).map(f.inline);
+  const nonEmpty = where.filter((part) => part !== '');
+  return nonEmpty.length > 0 ? `${f.inline(ip)} (${nonEmpty.join(', ')})` : f.inline(ip);
+}
+
+function detailRows(f: TextFormatter, finding: Finding): Array<[string, string]> {
+  const rows: Array<[string, string]> = [
+    ['Severity', finding.severity],
+    ['Product', f.inline(finding.productName)],
+    ['Account', accountCell(f, finding)],
+    ['Region', f.inline(finding.region)],
+    ['Workflow status', f.inline(finding.workflowStatus)],
+    ['Record state', f.inline(finding.recordState)],
+  ];
+  if (finding.control) {
+    rows.push(['Control', f.inline(finding.control.id)]);
+    if (finding.control.standardsArn !== undefined)
+      rows.push(['Standard', f.inline(finding.control.standardsArn)]);
+  }
+  if (finding.complianceStatus !== undefined)
+    rows.push(['Compliance status', f.inline(finding.complianceStatus)]);
+  if (finding.types.length > 0) rows.push(['Types', finding.types.map(f.inline).join(', ')]);
+  const gd = finding.guardDuty;
+  if (gd) {
+    rows.push(['GuardDuty finding type', f.inline(gd.type)]);
+    if (gd.count !== undefined && Number.isFinite(gd.count)) rows.push(['Count', f.inline(String(gd.count))]);
+    if (gd.actionType !== undefined) rows.push(['Action', f.inline(gd.actionType)]);
+    if (gd.remoteIp !== undefined) {
+      rows.push(['Remote IP', remoteIpCell(f, gd.remoteIp, gd.remoteCountry, gd.remoteOrganization)]);
+    }
+    if (gd.remotePort !== undefined) rows.push(['Remote port', f.inline(gd.remotePort)]);
+    if (gd.actor !== undefined) rows.push(['API / domain', f.inline(gd.actor)]);
+  }
+  if (finding.vulnerabilities && finding.vulnerabilities.length > 0) {
+    rows.push([
+      'Vulnerabilities',
+      finding.vulnerabilities.map((vulnerability) => f.inline(vulnerability.id)).join(', '),
+    ]);
+  }
+  rows.push(['Resources', String(finding.resourceCount)]);
+  rows.push(['Created', timestamp(f, finding.createdAt)]);
+  rows.push(['Updated', timestamp(f, finding.updatedAt)]);
+  if (finding.firstObservedAt !== undefined)
+    rows.push(['First observed', timestamp(f, finding.firstObservedAt)]);
+  if (finding.lastObservedAt !== undefined)
+    rows.push(['Last observed', timestamp(f, finding.lastObservedAt)]);
+  return rows;
+}
+
+function vulnerabilityLines(f: TextFormatter, finding: Finding): string[] {
+  const lines: string[] = [];
+  for (const vulnerability of finding.vulnerabilities ?? []) {
+    lines.push(f.listItem(f.inline(vulnerability.id)));
+    for (const pkg of vulnerability.packages) {
+      const installed = pkg.version === undefined ? 'version unknown' : f.inline(pkg.version);
+      const fixed =
+        pkg.fixedVersion === undefined ? 'no fixed version' : `fixed in ${f.inline(pkg.fixedVersion)}`;
+      lines.push(f.listItem(`${f.inline(pkg.name)}: ${installed} → ${fixed}`, 2));
+    }
+  }
+  return lines;
+}
+
+function resourceLines(f: TextFormatter, finding: Finding): string[] {
+  const lines: string[] = [];
+  for (const resource of finding.resources) {
+    const region = resource.region === undefined ? '' : ` (${f.inline(resource.region)})`;
+    lines.push(f.listItem(`${f.inline(resource.type)}: ${f.inline(resource.id)}${region}`));
+    const tags = Object.entries(resource.tags);
+    if (tags.length > 0) {
+      const shown = tags.slice(0, MAX_TAGS).map(([key, value]) => `${f.inline(key)}=${f.inline(value)}`);
+      const more = tags.length > MAX_TAGS ? `, +${tags.length - MAX_TAGS} more` : '';
+      lines.push(f.listItem(`Tags: ${shown.join(', ')}${more}`, 2));
+    }
+  }
+  const hidden = finding.resourceCount - finding.resources.length;
+  if (hidden > 0) lines.push(f.listItem(`+${hidden} more`));
+  return lines;
+}
+
+function linkLines(f: TextFormatter, finding: Finding): string[] {
+  const links = [
+    f.link('Open in the Security Hub console', finding.consoleUrl),
+    finding.sourceUrl === undefined ? undefined : f.link('Open in the product console', finding.sourceUrl),
+  ];
+  return links.filter((link): link is string => link !== undefined).map((link) => f.listItem(link));
+}
+
+function section(title: string, f: TextFormatter, body: string[]): string[] {
+  return body.length === 0 ? [] : [f.heading(2, title), '', ...body, ''];
+}
+
+/** The issue description in the project's formatting rule; ends with the marker line. */
+export function buildIssueDescription(finding: Finding, rule: TextFormattingRule, marker: string): string {
+  const f = formatterFor(rule);
+  const description = f.text(finding.description);
+  const remediationText = f.text(finding.remediationText ?? '');
+  const remediationLink =
+    finding.remediationUrl === undefined ? undefined : f.link('Remediation guide', finding.remediationUrl);
+  const remediation = [...remediationText, ...(remediationLink === undefined ? [] : ['', remediationLink])];
+
+  const lines = [
+    f.heading(1, f.inline(finding.title)),
+    '',
+    ...f.table(['Item', 'Value'], detailRows(f, finding)),
+    '',
+    ...section('Description', f, description.length > 0 ? description : ['(no description)']),
+    ...section('Vulnerabilities', f, vulnerabilityLines(f, finding)),
+    ...section(`Resources (${finding.resourceCount})`, f, resourceLines(f, finding)),
+    ...section('Remediation', f, remediation.at(0) === '' ? remediation.slice(1) : remediation),
+    ...section('Links', f, linkLines(f, finding)),
+    ...section('Identifiers', f, [
+      'Finding Id:',
+      ...f.codeBlock(finding.identifier.Id),
+      '',
+      'Product ARN:',
+      ...f.codeBlock(finding.identifier.ProductArn),
+    ]),
+    markerLine(marker),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** Everything `POST /api/v2/issues` needs from the finding (project, issue type come from config). */
+export function buildBacklogIssue(finding: Finding, ctx: BacklogIssueContext): BacklogIssueDraft {
+  const marker = findingMarker(finding.key);
+  return {
+    summary: buildIssueSummary(finding),
+    description: buildIssueDescription(finding, ctx.textFormattingRule, marker),
+    priorityId: priorityIdFor(finding.severity, ctx.priorityOverrides),
+    marker,
+  };
+}
+
+/** A comment for an issue whose finding Security Hub reset to NEW: why, the state now, and when. */
+export function buildReopenComment(finding: Finding, ctx: ReopenCommentContext): string {
+  const f = formatterFor(ctx.textFormattingRule);
+  const rows: Array<[string, string]> = [['Severity', finding.severity]];
+  if (finding.complianceStatus !== undefined)
+    rows.push(['Compliance status', f.inline(finding.complianceStatus)]);
+  rows.push(['Record state', f.inline(finding.recordState)]);
+  rows.push(['Workflow status', f.inline(finding.workflowStatus)]);
+  if (finding.guardDuty?.count !== undefined && Number.isFinite(finding.guardDuty.count)) {
+    rows.push(['GuardDuty count', f.inline(String(finding.guardDuty.count))]);
+  }
+  rows.push(['Updated', timestamp(f, finding.updatedAt)]);
+  if (ctx.previousUpdatedAt !== undefined)
+    rows.push(['Previously updated', timestamp(f, ctx.previousUpdatedAt)]);
+  if (finding.lastObservedAt !== undefined)
+    rows.push(['Last observed', timestamp(f, finding.lastObservedAt)]);
+
+  const consoleLink = f.link('Open in the Security Hub console', finding.consoleUrl);
+  const lines = [
+    `${f.strong('Finding reopened')}: ${f.inline(ctx.reason)}`,
+    '',
+    f.inline(finding.title),
+    '',
+    ...f.table(['Item', 'Value'], rows),
+    ...(consoleLink === undefined ? [] : ['', consoleLink]),
+  ];
+  return `${lines.join('\n')}\n`;
+}

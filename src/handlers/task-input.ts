@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import type { Delivery, IssueRef } from '../domain/delivery.js';
+import { FindingValidationError } from '../domain/errors.js';
+
+/** The workflow's own payloads: checked where they enter a task, so a bad one fails clearly. */
+const delivery = z.looseObject({
+  deliveryId: z.string().min(1),
+  deliveryKey: z.string().min(1),
+  mode: z.enum(['new', 'reopen']),
+  finding: z.looseObject({ key: z.string(), title: z.string(), severity: z.string(), updatedAt: z.string() }),
+  identifierChunks: z.array(z.array(z.object({ Id: z.string(), ProductArn: z.string() }))),
+});
+const issue = z.object({ key: z.string().min(1), url: z.string(), created: z.boolean() });
+
+const fileIssueInput = z.object({ delivery, execution: z.string().min(1) });
+const postMessageInput = z.object({ delivery, issue, execution: z.string().min(1) });
+
+function parse<T>(schema: z.ZodType<T>, input: unknown, task: string): T {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const first = result.error.issues[0];
+  const deliveryId = (input as { delivery?: { deliveryId?: string } })?.delivery?.deliveryId ?? '(unknown)';
+  throw new FindingValidationError(
+    `${task} delivery ${deliveryId}`,
+    first?.path.join('.') || 'input',
+    first?.message ?? 'invalid',
+  );
+}
+
+export interface FileIssueInput {
+  delivery: Delivery;
+  execution: string;
+}
+export interface PostMessageInput extends FileIssueInput {
+  issue: IssueRef;
+}
+
+export const parseFileIssueInput = (input: unknown) =>
+  parse(fileIssueInput, input, 'FileBacklogIssue') as unknown as FileIssueInput;
+export const parsePostMessageInput = (input: unknown) =>
+  parse(postMessageInput, input, 'PostSlackMessage') as unknown as PostMessageInput;

@@ -1,0 +1,138 @@
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createReplayer, type ReplayResult, readEventFiles } from './replay.js';
+import type { Env } from './sandbox.js';
+
+const SAMPLES = 'samples';
+const OUT_DIR = join('out', 'demo');
+
+async function filesIn(dir: string): Promise<string[]> {
+  return (await readdir(dir))
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => join(dir, name))
+    .sort();
+}
+
+function heading(text: string): void {
+  console.log(`\n=== ${text} ${'='.repeat(Math.max(0, 72 - text.length))}`);
+}
+
+/** A link that opens the message in Slack's Block Kit Builder, as Slack would render it. */
+export function blockKitBuilderUrl(payload: { blocks?: unknown; attachments?: unknown }): string {
+  const body = JSON.stringify({ blocks: payload.blocks ?? [], attachments: payload.attachments ?? [] });
+  return `https://app.slack.com/block-kit-builder/#${encodeURIComponent(body)}`;
+}
+
+/**
+ * `npm run demo`: the bundled sample events through the whole pipeline against the embedded
+ * emulators, then a repeat (files nothing) and a reopen (a comment and a thread reply).
+ */
+async function main(): Promise<number> {
+  // Always the embedded emulators: drop any endpoint the shell may point elsewhere.
+  const env: Env = { ...process.env, NOTIFY_MIN_SEVERITY: process.env.NOTIFY_MIN_SEVERITY ?? 'MEDIUM' };
+  for (const name of [
+    'SLACK_API_URL',
+    'BACKLOG_API_URL',
+    'AWS_ENDPOINT_URL_SECURITYHUB',
+    'AWS_ENDPOINT_URL_DYNAMODB',
+  ]) {
+    delete env[name];
+  }
+  for (const name of [
+    'SLACK_BOT_TOKEN',
+    'SLACK_CHANNEL',
+    'BACKLOG_HOST',
+    'BACKLOG_API_KEY',
+    'BACKLOG_PROJECT_KEY',
+  ]) {
+    delete env[name];
+  }
+  delete env.BACKLOG_ISSUE_TYPE;
+  delete env.LEDGER_TABLE;
+
+  const replayer = await createReplayer({ env, deadLetterDir: join(OUT_DIR, 'dead-letter') });
+  const { slack, backlog, securityHub } = replayer.sandbox;
+  if (!slack || !backlog || !securityHub) throw new Error('the demo needs the embedded emulators');
+  const passes: Array<{ title: string; result: ReplayResult }> = [];
+  try {
+    console.log(
+      `securityhub-notifier demo: threshold ${env.NOTIFY_MIN_SEVERITY}, embedded emulators on 127.0.0.1`,
+    );
+    heading('1. sample events (GuardDuty, a Security Hub control, Inspector, Prowler LOW)');
+    passes.push({
+      title: 'samples',
+      result: await replayer.replay(await readEventFiles(await filesIn(join(SAMPLES, 'events')))),
+    });
+    heading('2. the GuardDuty event again: must file nothing');
+    passes.push({
+      title: 'repeat',
+      result: await replayer.replay(await readEventFiles(await filesIn(join(SAMPLES, 'repeat')))),
+    });
+    heading('3. CloudTrail.2 failed again (Security Hub reset it to NEW): a reopen');
+    passes.push({
+      title: 'reopen',
+      result: await replayer.replay(await readEventFiles(await filesIn(join(SAMPLES, 'reopen')))),
+    });
+
+    await mkdir(OUT_DIR, { recursive: true });
+    heading(`Slack received ${slack.messages.length} message(s)`);
+    for (const [index, message] of slack.messages.entries()) {
+      const file = join(OUT_DIR, `slack-message-${index + 1}.json`);
+      const payload = {
+        channel: message.channel,
+        text: message.text,
+        blocks: message.blocks,
+        attachments: message.attachments,
+        ...(message.threadTs ? { thread_ts: message.threadTs, reply_broadcast: message.replyBroadcast } : {}),
+      };
+      await writeFile(file, `${JSON.stringify(payload, null, 2)}\n`);
+      const where = message.threadTs
+        ? `reply in thread ${message.threadTs}${message.replyBroadcast ? ', broadcast' : ''}`
+        : 'top level';
+      console.log(
+        `- ${message.channel} ts=${message.ts} (${where})\n  text: ${message.text}\n  payload: ${file}`,
+      );
+      console.log(
+        `  Block Kit Builder: ${blockKitBuilderUrl(message).slice(0, 120)}… (full link in ${file}.url)`,
+      );
+      await writeFile(`${file}.url`, `${blockKitBuilderUrl(message)}\n`);
+    }
+
+    heading(`Backlog received ${backlog.issues.length} issue(s)`);
+    for (const issue of backlog.issues) {
+      const file = join(OUT_DIR, `backlog-${issue.issueKey}.md`);
+      await writeFile(file, `# ${issue.summary}\n\n${issue.description ?? ''}\n`);
+      console.log(
+        `- ${issue.issueKey} [priority ${issue.priorityId}] ${issue.summary}\n  description: ${file}`,
+      );
+      for (const comment of backlog.comments.filter((c) => c.issueKey === issue.issueKey)) {
+        console.log(`  comment: ${String(comment.content).split('\n')[0]}`);
+      }
+    }
+
+    const notified = securityHub.notified();
+    heading(
+      `Security Hub: ${securityHub.batchUpdates.length} BatchUpdateFindings call(s), ${notified.length} finding(s) NOTIFIED`,
+    );
+    for (const identifier of notified) console.log(`- NOTIFIED ${identifier.Id}`);
+    for (const update of securityHub.batchUpdates) console.log(`  note: ${update.Note?.Text ?? '-'}`);
+
+    const [first, repeat, reopen] = passes.map((pass) => pass.result);
+    const repeatFiledNothing = repeat?.results.every((r) => r.outcome === 'already filed') ?? false;
+    heading('result');
+    console.log(
+      `samples: ${first?.results.filter((r) => r.outcome === 'notified').length} notified; repeat filed nothing: ${repeatFiledNothing}; reopened: ${reopen?.results.filter((r) => r.outcome === 'reopened').length}`,
+    );
+    return passes.every((pass) => pass.result.exitCode === 0) && repeatFiledNothing ? 0 : 1;
+  } finally {
+    await replayer.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(`demo failed: ${(error as Error).stack ?? error}`);
+    process.exit(1);
+  },
+);

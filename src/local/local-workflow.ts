@@ -1,0 +1,185 @@
+import { readFile } from 'node:fs/promises';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { parse } from 'yaml';
+import { STATE_MACHINE_FILE } from '../config/constants.js';
+
+/** A local stand-in for one Task state's resource: takes the state's input, returns its result. */
+export type TaskHandler = (input: unknown) => Promise<unknown>;
+
+export interface WorkflowRun {
+  name: string;
+  status: 'SUCCEEDED' | 'FAILED';
+  output?: unknown;
+  error?: string;
+  cause?: string;
+}
+
+export interface IntrinsicValues {
+  region: string;
+  accountId: string;
+  /** Logical id → value, for `Ref`. */
+  refs: Record<string, string>;
+}
+
+type Json = unknown;
+
+const LOCAL_FUNCTION_PREFIX = 'local-';
+
+/** Resolve the CloudFormation intrinsics the definition uses, as CloudFormation would on deploy. */
+function resolveIntrinsics(node: Json, values: IntrinsicValues): Json {
+  if (Array.isArray(node)) return node.map((item) => resolveIntrinsics(item, values));
+  if (typeof node !== 'object' || node === null) return node;
+  const record = node as Record<string, Json>;
+  const keys = Object.keys(record);
+  if (keys.length === 1 && keys[0] === 'Fn::GetAtt') {
+    const [logicalId] = record['Fn::GetAtt'] as [string, string];
+    return `arn:aws:lambda:${values.region}:${values.accountId}:function:${LOCAL_FUNCTION_PREFIX}${logicalId}`;
+  }
+  if (keys.length === 1 && keys[0] === 'Ref') {
+    const name = record.Ref as string;
+    const value = values.refs[name];
+    if (value === undefined) throw new Error(`${STATE_MACHINE_FILE}: no local value for Ref ${name}`);
+    return value;
+  }
+  return Object.fromEntries(
+    Object.entries(record).map(([key, value]) => [key, resolveIntrinsics(value, values)]),
+  );
+}
+
+export async function loadWorkflowDefinition(
+  values: IntrinsicValues,
+  file = STATE_MACHINE_FILE,
+): Promise<Record<string, unknown>> {
+  const text = await readFile(file, 'utf8');
+  return resolveIntrinsics(parse(text), values) as Record<string, unknown>;
+}
+
+/** Every state, at any depth: the Task states with their resources, those with Retry, the Waits. */
+function collectStates(
+  definition: Json,
+  found = {
+    tasks: [] as Array<{ name: string; resource: string }>,
+    retry: [] as string[],
+    wait: [] as string[],
+  },
+) {
+  const states = (definition as { States?: Record<string, Record<string, Json>> }).States ?? {};
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === 'Task') found.tasks.push({ name, resource: String(state.Resource) });
+    if (state.Retry) found.retry.push(name);
+    if (state.Type === 'Wait') found.wait.push(name);
+    const nested = state.ItemProcessor ?? state.Iterator;
+    if (nested) collectStates(nested, found);
+    for (const branch of (state.Branches as Json[] | undefined) ?? []) collectStates(branch, found);
+  }
+  return found;
+}
+
+/**
+ * The key a Task state is bound by: the function key for a Lambda task (`fileBacklogIssue`), the
+ * integration ARN for the others (`arn:aws:states:::aws-sdk:securityhub:batchUpdateFindings`).
+ */
+export function bindingKey(resource: string): string {
+  const lambda = new RegExp(`:function:${LOCAL_FUNCTION_PREFIX}(.+)$`).exec(resource);
+  return lambda?.[1] ?? resource;
+}
+
+export interface RunWorkflowOptions {
+  name: string;
+  /** Local handlers by binding key; a Task state without one is an error, never a call to AWS. */
+  resources: Record<string, TaskHandler>;
+  /** Tests: retry and wait in milliseconds instead of the definition's seconds. */
+  fastRetries?: boolean;
+}
+
+/**
+ * Run the real state machine definition in aws-local-stepfunctions, every Task state bound by name
+ * to a local handler (the real Lambda handler, or the real AWS SDK client for SDK integrations).
+ */
+export async function runWorkflow(
+  definition: Record<string, unknown>,
+  input: unknown,
+  options: RunWorkflowOptions,
+): Promise<WorkflowRun> {
+  const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
+  const states = collectStates(definition);
+  const taskHandlers: Record<string, TaskHandler> = {};
+  for (const task of states.tasks) {
+    const handler = options.resources[bindingKey(task.resource)];
+    if (!handler) throw new Error(`no local binding for Task state ${task.name} (${task.resource})`);
+    taskHandlers[task.name] = handler;
+  }
+  const overrides = {
+    taskResourceLocalHandlers: taskHandlers,
+    ...(options.fastRetries
+      ? {
+          retryIntervalOverrides: Object.fromEntries(states.retry.map((name) => [name, 5])),
+          waitTimeOverrides: Object.fromEntries(states.wait.map((name) => [name, 5])),
+        }
+      : {}),
+  };
+  const startTime = new Date().toISOString();
+  const execution = machine.run(input as never, {
+    overrides: overrides as never,
+    context: {
+      Execution: {
+        Id: `arn:aws:states:local:000000000000:execution:notifyFindings:${options.name}`,
+        Name: options.name,
+        Input: input,
+        StartTime: startTime,
+      },
+    } as never,
+  });
+  try {
+    const output = await execution.result;
+    return { name: options.name, status: 'SUCCEEDED', output };
+  } catch (error) {
+    const failure = (error as Error & { cause?: Error & { cause?: string } }).cause ?? (error as Error);
+    return { name: options.name, status: 'FAILED', error: failure.name, cause: failure.message };
+  }
+}
+
+/** Bind a Lambda handler as a Task: input and result go through JSON, as Lambda's do. */
+export function lambdaTask(
+  handler: (event: unknown, context: never) => Promise<unknown>,
+  functionName: string,
+): TaskHandler {
+  let invocation = 0;
+  return async (input) => {
+    invocation += 1;
+    const context = {
+      functionName,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+      memoryLimitInMB: '256',
+      awsRequestId: `${functionName}-${process.pid}-${invocation}`,
+      logGroupName: `/aws/lambda/${functionName}`,
+      logStreamName: 'local',
+      callbackWaitsForEmptyEventLoop: false,
+      getRemainingTimeInMillis: () => 30_000,
+    };
+    const result = await handler(JSON.parse(JSON.stringify(input)), context as never);
+    return result === undefined ? null : JSON.parse(JSON.stringify(result));
+  };
+}
+
+/**
+ * Bind an `aws-sdk:` / optimised integration Task to a real SDK call. Errors are renamed
+ * `<Service>.<Exception>` as Step Functions names them, so the definition's Retry/Catch match.
+ */
+export function sdkTask(
+  service: string,
+  call: (parameters: Record<string, unknown>) => Promise<unknown>,
+): TaskHandler {
+  return async (input) => {
+    try {
+      const result = (await call(input as Record<string, unknown>)) as Record<string, unknown>;
+      const { $metadata: _metadata, ...rest } = result ?? {};
+      return JSON.parse(JSON.stringify(rest));
+    } catch (error) {
+      const renamed = new Error((error as Error).message, { cause: error });
+      renamed.name = `${service}.${(error as Error).name}`;
+      throw renamed;
+    }
+  };
+}

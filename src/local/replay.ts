@@ -1,0 +1,403 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DynamoDBClient, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  BatchUpdateFindingsCommand,
+  type BatchUpdateFindingsCommandInput,
+  SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { DISPATCH_BATCH_SIZE } from '../config/constants.js';
+import { loadDispatchSettings } from '../config/settings.js';
+import { chunk } from '../domain/delivery.js';
+import { buildEventPattern, matchesEventPattern } from '../domain/event-rule.js';
+import { IMPORTED_DETAIL_TYPE, SECURITY_HUB_SOURCE } from '../domain/imported-event.js';
+import * as dispatch from '../handlers/dispatch.js';
+import * as fileBacklogIssue from '../handlers/file-backlog-issue.js';
+import * as postSlackMessage from '../handlers/post-slack-message.js';
+import {
+  lambdaTask,
+  loadWorkflowDefinition,
+  runWorkflow,
+  sdkTask,
+  type TaskHandler,
+  type WorkflowRun,
+} from './local-workflow.js';
+import { type Env, type Sandbox, startSandbox } from './sandbox.js';
+
+export type Outcome = 'notified' | 'reopened' | 'already filed' | 'filtered' | 'rejected' | 'failed';
+
+export interface FindingResult {
+  key: string;
+  outcome: Outcome;
+  issueKey?: string;
+  slackTs?: string;
+  detail?: string;
+}
+
+export interface ReplayResult {
+  results: FindingResult[];
+  runs: WorkflowRun[];
+  rejectedFile?: string;
+  exitCode: number;
+}
+
+export interface ReplayOptions {
+  env?: Env;
+  /** Where rejected events are written (JSON Lines, replayable). */
+  deadLetterDir?: string;
+  /** Tests: the definition's retries and waits take milliseconds. */
+  fastRetries?: boolean;
+  print?: (line: string) => void;
+}
+
+/** One iteration of the workflow's Map: the `Delivered` or `DeliveryFailed` state's output. */
+type DeliveryResult =
+  | {
+      status: 'delivered';
+      deliveryId: string;
+      mode: string;
+      issue: { key: string; url: string; created: boolean };
+      slack: { channel: string; ts: string; posted: boolean };
+      marked: Array<{ identifiers: number; retried: Array<{ status: string; errorCode?: string }> }>;
+    }
+  | { status: 'failed'; deliveryId: string; error: { Error: string; Cause: string } };
+
+/** Read events from files: one event, a JSON array of events, or JSON Lines. */
+export async function readEventFiles(paths: string[]): Promise<unknown[]> {
+  const events: unknown[] = [];
+  for (const path of paths) {
+    const text = (await readFile(path, 'utf8')).trim();
+    if (text.length === 0) continue;
+    try {
+      const parsed = JSON.parse(text);
+      events.push(...(Array.isArray(parsed) ? parsed : [parsed]));
+    } catch {
+      text.split('\n').forEach((line, index) => {
+        if (line.trim().length === 0) return;
+        try {
+          events.push(JSON.parse(line));
+        } catch (error) {
+          throw new Error(`${path}:${index + 1}: not JSON: ${(error as Error).message}`);
+        }
+      });
+    }
+  }
+  return events;
+}
+
+function rawKeys(event: unknown): string[] {
+  const findings = (event as { detail?: { findings?: unknown } })?.detail?.findings;
+  if (!Array.isArray(findings)) return [];
+  return findings.map(
+    (f: { ProductArn?: unknown; Id?: unknown }) => `${String(f?.ProductArn)}|${String(f?.Id)}`,
+  );
+}
+
+function envelopeProblem(event: unknown): { field: string; reason: string } | undefined {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    return { field: 'event', reason: 'is not a JSON object' };
+  }
+  const record = event as Record<string, unknown>;
+  if (record.source !== SECURITY_HUB_SOURCE)
+    return { field: 'source', reason: `is not ${SECURITY_HUB_SOURCE}` };
+  if (record['detail-type'] !== IMPORTED_DETAIL_TYPE) {
+    return { field: 'detail-type', reason: `is not "${IMPORTED_DETAIL_TYPE}"` };
+  }
+  if (!Array.isArray((record.detail as { findings?: unknown })?.findings)) {
+    return { field: 'detail.findings', reason: 'is not an array' };
+  }
+  return undefined;
+}
+
+function resultsOf(run: WorkflowRun): DeliveryResult[] {
+  if (run.status === 'SUCCEEDED') return run.output as DeliveryResult[];
+  if (run.error === 'DeliveryFailed' && run.cause) return JSON.parse(run.cause) as DeliveryResult[];
+  return [];
+}
+
+const fakeContext = (functionName: string) =>
+  ({
+    functionName,
+    awsRequestId: `${functionName}-local`,
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    getRemainingTimeInMillis: () => 30_000,
+  }) as never;
+
+export interface Replayer {
+  sandbox: Sandbox;
+  replay(events: unknown[]): Promise<ReplayResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * The production path, locally: the rule's pattern, queue batches of the production size, the real
+ * dispatch handler, the real workflow definition with its tasks bound to the real handlers and
+ * clients, against the emulators (or whatever endpoints the environment names).
+ */
+export async function createReplayer(options: ReplayOptions = {}): Promise<Replayer> {
+  // Handler logs (Powertools JSON) would bury the replay's own report: warnings and errors only.
+  const sandbox = await startSandbox({ POWERTOOLS_LOG_LEVEL: 'WARN', ...(options.env ?? process.env) });
+  const env = sandbox.env;
+  // The AWS SDK reads endpoints and credentials from process.env: lend it the sandbox's, then restore.
+  const saved = new Map(Object.keys(env).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, env);
+  const print = options.print ?? ((line: string) => console.log(line));
+  try {
+    const settings = loadDispatchSettings(env);
+    const definition = await loadWorkflowDefinition({
+      region: env.AWS_REGION ?? 'us-east-1',
+      accountId: '000000000000',
+      refs: { LedgerTable: settings.ledgerTable },
+    });
+    const securityHub = new SecurityHubClient({});
+    const dynamo = new DynamoDBClient({});
+    const resources: Record<string, TaskHandler> = {
+      fileBacklogIssue: lambdaTask(
+        fileBacklogIssue.makeHandler(fileBacklogIssue.defaultDeps(env)),
+        'fileBacklogIssue',
+      ),
+      postSlackMessage: lambdaTask(
+        postSlackMessage.makeHandler(postSlackMessage.defaultDeps(env)),
+        'postSlackMessage',
+      ),
+      'arn:aws:states:::aws-sdk:securityhub:batchUpdateFindings': sdkTask('SecurityHub', (p) =>
+        securityHub.send(new BatchUpdateFindingsCommand(p as unknown as BatchUpdateFindingsCommandInput)),
+      ),
+      'arn:aws:states:::dynamodb:updateItem': sdkTask('DynamoDB', (p) =>
+        dynamo.send(new UpdateItemCommand(p as unknown as UpdateItemCommandInput)),
+      ),
+    };
+    const pattern = buildEventPattern(settings.minSeverity);
+    let replayCount = 0;
+
+    const replay = async (events: unknown[]): Promise<ReplayResult> => {
+      replayCount += 1;
+      const results: FindingResult[] = [];
+      const runs: WorkflowRun[] = [];
+      const rejectedEvents: unknown[] = [];
+      const queued: unknown[] = [];
+
+      for (const event of events) {
+        const problem = envelopeProblem(event);
+        if (problem) {
+          const eventId = String((event as { id?: unknown })?.id ?? '(no id)');
+          results.push({
+            key: `event ${eventId}`,
+            outcome: 'rejected',
+            detail: `${problem.field}: ${problem.reason}`,
+          });
+          rejectedEvents.push(event);
+        } else if (matchesEventPattern(event, pattern)) {
+          queued.push(event);
+        } else {
+          for (const key of rawKeys(event)) {
+            results.push({ key, outcome: 'filtered', detail: 'does not match the EventBridge rule' });
+          }
+        }
+      }
+
+      const dispatchDeps = dispatch.defaultDeps(env);
+      const handler = dispatch.makeHandler({
+        ...dispatchDeps,
+        startWorkflow: async (input, name) => {
+          runs.push(
+            await runWorkflow(definition, input, { name, resources, fastRetries: options.fastRetries }),
+          );
+        },
+        deadLetter: async (rejections) => {
+          for (const rejection of rejections) {
+            const key = rawKeys(rejection.event)[0] ?? `event ${rejection.eventId}`;
+            results.push({
+              key,
+              outcome: 'rejected',
+              detail: `event ${rejection.eventId}: ${rejection.field}: ${rejection.reason}`,
+            });
+            rejectedEvents.push(rejection.event);
+          }
+        },
+        onReport: (report) => {
+          for (const outcome of report.outcomes) {
+            if (outcome.outcome === 'filtered')
+              results.push({ key: outcome.key, outcome: 'filtered', detail: outcome.reason });
+            if (outcome.outcome === 'already-filed') {
+              results.push({
+                key: outcome.key,
+                outcome: 'already filed',
+                issueKey: outcome.issueKey,
+                slackTs: outcome.slackTs,
+              });
+            }
+          }
+          if (report.batchItemFailures.length > 0) {
+            results.push({ key: 'batch', outcome: 'failed', detail: 'the workflow could not be started' });
+          }
+          collectDeliveries(report, runs, results);
+        },
+      });
+
+      for (const [batchIndex, batch] of chunk(queued, DISPATCH_BATCH_SIZE).entries()) {
+        const records = batch.map((event, index) =>
+          sqsRecord(event, `replay-${replayCount}-${batchIndex}-${index}`),
+        );
+        const response = (await handler(
+          { Records: records } as SQSEvent,
+          fakeContext('dispatch'),
+        )) as SQSBatchResponse;
+        if (response.batchItemFailures.length > 0) {
+          print(
+            `batch ${batchIndex}: ${response.batchItemFailures.length} record(s) would return to the queue`,
+          );
+        }
+      }
+
+      let rejectedFile: string | undefined;
+      if (rejectedEvents.length > 0) {
+        const dir = options.deadLetterDir ?? '.dead-letter';
+        await mkdir(dir, { recursive: true });
+        rejectedFile = resolve(
+          join(dir, `replay-${new Date().toISOString().replace(/[:.]/g, '-')}-${replayCount}.jsonl`),
+        );
+        await writeFile(rejectedFile, `${rejectedEvents.map((e) => JSON.stringify(e)).join('\n')}\n`);
+      }
+      const exitCode = results.some((r) => r.outcome === 'rejected' || r.outcome === 'failed') ? 1 : 0;
+      for (const result of results) print(formatResult(result));
+      print(formatSummary(results, rejectedFile));
+      const replayResult: ReplayResult = { results, runs, exitCode };
+      if (rejectedFile) replayResult.rejectedFile = rejectedFile;
+      return replayResult;
+    };
+
+    return {
+      sandbox,
+      replay,
+      close: async () => {
+        restoreEnv(saved);
+        await sandbox.close();
+      },
+    };
+  } catch (error) {
+    restoreEnv(saved);
+    await sandbox.close();
+    throw error;
+  }
+}
+
+function restoreEnv(saved: Map<string, string | undefined>): void {
+  for (const [key, value] of saved) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+}
+
+function sqsRecord(event: unknown, messageId: string): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: messageId,
+    body: JSON.stringify(event),
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'events.amazonaws.com',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:local:000000000000:securityhub-notifier-buffer',
+    awsRegion: 'local',
+  };
+}
+
+function collectDeliveries(
+  report: dispatch.DispatchReport,
+  runs: WorkflowRun[],
+  results: FindingResult[],
+): void {
+  const run = runs.at(-1);
+  const deliveries = run ? resultsOf(run) : [];
+  for (const outcome of report.outcomes) {
+    if (outcome.outcome !== 'queued') continue;
+    const delivery = deliveries.find((d) => d.deliveryId === outcome.deliveryId);
+    if (delivery?.status === 'delivered') {
+      const unprocessed = delivery.marked
+        .flatMap((chunk) => chunk.retried)
+        .filter((r) => r.status !== 'marked');
+      const base = { key: outcome.key, issueKey: delivery.issue.key, slackTs: delivery.slack.ts };
+      if (unprocessed.length > 0) {
+        const codes = [...new Set(unprocessed.map((u) => u.errorCode))].join(', ');
+        results.push({ ...base, outcome: 'failed', detail: `delivered, not marked NOTIFIED: ${codes}` });
+      } else {
+        results.push({ ...base, outcome: outcome.mode === 'reopen' ? 'reopened' : 'notified' });
+      }
+    } else if (delivery?.status === 'failed') {
+      results.push({
+        key: outcome.key,
+        outcome: 'failed',
+        detail: `${delivery.error.Error}: ${firstLine(delivery.error.Cause)}`,
+      });
+    } else {
+      results.push({
+        key: outcome.key,
+        outcome: 'failed',
+        detail: `execution ${run?.name}: ${run?.error ?? 'no result'}: ${run?.cause ?? ''}`,
+      });
+    }
+  }
+}
+
+function firstLine(cause: string): string {
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    if (parsed.errorMessage) return parsed.errorMessage;
+  } catch {
+    // not JSON: a plain message
+  }
+  return cause.split('\n')[0] ?? cause;
+}
+
+export function formatResult(result: FindingResult): string {
+  const parts = [
+    result.outcome.padEnd(13),
+    result.key,
+    `issue=${result.issueKey ?? '-'}`,
+    `ts=${result.slackTs ?? '-'}`,
+  ];
+  if (result.detail) parts.push(`(${result.detail})`);
+  return parts.join('  ');
+}
+
+export function formatSummary(results: FindingResult[], rejectedFile?: string): string {
+  const counts = new Map<string, number>();
+  for (const result of results) counts.set(result.outcome, (counts.get(result.outcome) ?? 0) + 1);
+  const parts = [...counts].map(([outcome, count]) => `${count} ${outcome}`);
+  const line = `summary: ${results.length} finding(s): ${parts.join(', ') || 'nothing to do'}`;
+  return rejectedFile ? `${line}\nrejected events written to ${rejectedFile}` : line;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const files = argv.filter((arg) => !arg.startsWith('--'));
+  if (files.length === 0) {
+    console.error('usage: npm run replay -- <event.json|events.jsonl>...');
+    return 2;
+  }
+  const events = await readEventFiles(files);
+  const replayer = await createReplayer();
+  try {
+    const result = await replayer.replay(events);
+    return result.exitCode;
+  } finally {
+    await replayer.close();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(`replay failed: ${(error as Error).message}`);
+      process.exit(1);
+    },
+  );
+}
