@@ -37,7 +37,7 @@ export type LedgerDecision =
  * updated since: a repeat of an event already handled.
  */
 export function decideAgainstLedger(finding: Finding, entry: LedgerEntry | undefined): LedgerDecision {
-  if (!entry || entry.status !== 'DELIVERED') return { kind: 'new' };
+  if (entry?.status !== 'DELIVERED') return { kind: 'new' };
   const deliveredUpdate = Date.parse(entry.findingUpdatedAt ?? '');
   if (Number.isFinite(deliveredUpdate) && Date.parse(finding.updatedAt) > deliveredUpdate) {
     return { kind: 'reopen', entry };

@@ -9,10 +9,11 @@ import {
 } from '@aws-sdk/client-securityhub';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DISPATCH_BATCH_SIZE } from '../config/constants.js';
-import { loadDispatchSettings } from '../config/settings.js';
+import { type DispatchSettings, loadDispatchSettings } from '../config/settings.js';
 import { chunk } from '../domain/delivery.js';
 import { buildEventPattern, matchesEventPattern } from '../domain/event-rule.js';
-import { IMPORTED_DETAIL_TYPE, SECURITY_HUB_SOURCE } from '../domain/imported-event.js';
+import { IMPORTED_DETAIL_TYPE, parseImportedEvent, SECURITY_HUB_SOURCE } from '../domain/imported-event.js';
+import { decideNotification } from '../domain/notification-policy.js';
 import * as dispatch from '../handlers/dispatch.js';
 import * as fileBacklogIssue from '../handlers/file-backlog-issue.js';
 import * as postSlackMessage from '../handlers/post-slack-message.js';
@@ -93,6 +94,29 @@ function rawKeys(event: unknown): string[] {
   return findings.map(
     (f: { ProductArn?: unknown; Id?: unknown }) => `${String(f?.ProductArn)}|${String(f?.Id)}`,
   );
+}
+
+const PATTERN_MISMATCH =
+  'a field the pattern requires (Workflow.Status, RecordState, Severity.Label) is missing or differs';
+
+/** Why the rule passed over an event's findings, in the policy's words where it can tell. */
+function whyNotMatched(event: unknown, settings: DispatchSettings): Array<{ key: string; reason: string }> {
+  try {
+    const parsed = parseImportedEvent(event, settings);
+    const reasons = parsed.findings.map((finding) => {
+      const decision = decideNotification(finding, settings);
+      return { key: finding.key, reason: decision.notify ? PATTERN_MISMATCH : decision.reason };
+    });
+    return [
+      ...reasons,
+      ...parsed.rejected.map(({ raw }) => ({
+        key: rawKeys({ detail: { findings: [raw] } })[0] ?? '?',
+        reason: PATTERN_MISMATCH,
+      })),
+    ];
+  } catch {
+    return rawKeys(event).map((key) => ({ key, reason: PATTERN_MISMATCH }));
+  }
 }
 
 function envelopeProblem(event: unknown): { field: string; reason: string } | undefined {
@@ -192,8 +216,12 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
         } else if (matchesEventPattern(event, pattern)) {
           queued.push(event);
         } else {
-          for (const key of rawKeys(event)) {
-            results.push({ key, outcome: 'filtered', detail: 'does not match the EventBridge rule' });
+          for (const { key, reason } of whyNotMatched(event, settings)) {
+            results.push({
+              key,
+              outcome: 'filtered',
+              detail: `not matched by the EventBridge rule: ${reason}`,
+            });
           }
         }
       }
@@ -383,7 +411,9 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const events = await readEventFiles(files);
-  const replayer = await createReplayer();
+  const replayer = await createReplayer({
+    deadLetterDir: process.env.REPLAY_DEAD_LETTER_DIR ?? '.dead-letter',
+  });
   try {
     const result = await replayer.replay(events);
     return result.exitCode;
