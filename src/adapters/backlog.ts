@@ -25,7 +25,17 @@ export interface BacklogProject {
   projectId: number;
   projectKey: string;
   textFormattingRule: TextFormattingRule;
-  issueTypeId: number;
+  issueTypeIds: ReadonlyMap<string, number>;
+  categoryIds: ReadonlyMap<string, number>;
+}
+
+/** Where an issue is filed and with what: names are resolved to ids per project, once. */
+export interface IssueTarget {
+  projectKey: string;
+  issueTypeName: string;
+  categoryName?: string;
+  assigneeId?: number;
+  customFields?: Record<string, string | number | string[]>;
 }
 
 export interface IssueHandle {
@@ -40,8 +50,6 @@ export interface BacklogTrackerOptions {
   apiUrl?: string;
   getApiKey: () => Promise<string>;
   apiKeySource: string;
-  projectKey: string;
-  issueTypeName: string;
   fetch?: typeof fetch;
   maxRateLimitWaitMs?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -59,7 +67,7 @@ const DONE_STATUS_IDS = new Set([3, 4]);
 export class BacklogTracker {
   private client: Backlog | undefined;
   private clientKey: string | undefined;
-  private projectPromise: Promise<BacklogProject> | undefined;
+  private readonly projects = new Map<string, Promise<BacklogProject>>();
   private readonly maxRateLimitWaitMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
@@ -74,38 +82,67 @@ export class BacklogTracker {
     return `https://${this.options.host}/view/${encodeURIComponent(key)}`;
   }
 
-  /** The project, its formatting rule and the issue type id: resolved on first use, then cached. */
-  project(): Promise<BacklogProject> {
-    this.projectPromise ??= this.resolveProject().catch((error) => {
-      this.projectPromise = undefined;
-      throw error;
-    });
-    return this.projectPromise;
+  /** A project, its formatting rule, issue types and categories: resolved on first use, then cached. */
+  project(projectKey: string): Promise<BacklogProject> {
+    let pending = this.projects.get(projectKey);
+    if (!pending) {
+      pending = this.resolveProject(projectKey).catch((error) => {
+        this.projects.delete(projectKey);
+        throw error;
+      });
+      this.projects.set(projectKey, pending);
+    }
+    return pending;
   }
 
-  async createIssue(params: {
-    summary: string;
-    description: string;
-    priorityId: number;
-    extra?: Record<string, unknown>;
-  }): Promise<IssueHandle> {
-    const project = await this.project();
+  /** Resolve a target's names to ids, failing with the setting's name when one does not exist. */
+  async resolveTarget(
+    target: IssueTarget,
+  ): Promise<{ project: BacklogProject; params: Record<string, unknown> }> {
+    const project = await this.project(target.projectKey);
+    const issueTypeId = project.issueTypeIds.get(target.issueTypeName);
+    if (issueTypeId === undefined) {
+      throw new BacklogConfigError(
+        `BACKLOG_ISSUE_TYPE: no issue type named "${target.issueTypeName}" in ${target.projectKey} (has: ${[...project.issueTypeIds.keys()].join(', ')})`,
+      );
+    }
+    const params: Record<string, unknown> = {
+      projectId: project.projectId,
+      issueTypeId,
+      ...target.customFields,
+    };
+    if (target.categoryName) {
+      const categoryId = project.categoryIds.get(target.categoryName);
+      if (categoryId === undefined) {
+        throw new BacklogConfigError(
+          `BACKLOG_CATEGORY: no category named "${target.categoryName}" in ${target.projectKey} (has: ${[...project.categoryIds.keys()].join(', ') || 'none'})`,
+        );
+      }
+      params.categoryId = [categoryId];
+    }
+    if (target.assigneeId !== undefined) params.assigneeId = target.assigneeId;
+    return { project, params };
+  }
+
+  async createIssue(
+    target: IssueTarget,
+    content: { summary: string; description: string; priorityId: number },
+  ): Promise<IssueHandle> {
+    const { params } = await this.resolveTarget(target);
     const issue = await this.call('create issue', (client) =>
       client.postIssue({
-        projectId: project.projectId,
-        issueTypeId: project.issueTypeId,
-        summary: params.summary,
-        description: params.description,
-        priorityId: params.priorityId,
-        ...params.extra,
-      }),
+        ...params,
+        summary: content.summary,
+        description: content.description,
+        priorityId: content.priorityId,
+      } as Parameters<Backlog['postIssue']>[0]),
     );
     return { id: issue.id, key: issue.issueKey, url: this.issueUrl(issue.issueKey) };
   }
 
   /** The issue whose text holds `marker`, if an earlier attempt filed one without recording it. */
-  async findByMarker(marker: string): Promise<IssueHandle | undefined> {
-    const project = await this.project();
+  async findByMarker(projectKey: string, marker: string): Promise<IssueHandle | undefined> {
+    const project = await this.project(projectKey);
     const issues = await this.call('search issues', (client) =>
       client.getIssues({ projectId: [project.projectId], keyword: marker, count: 20 }),
     );
@@ -127,26 +164,20 @@ export class BacklogTracker {
     return { reopened: false };
   }
 
-  private async resolveProject(): Promise<BacklogProject> {
-    const { projectKey, issueTypeName } = this.options;
+  private async resolveProject(projectKey: string): Promise<BacklogProject> {
     const project = await this.call(`get project ${projectKey}`, (client) => client.getProject(projectKey), {
       notFound: () =>
         new BacklogConfigError(`BACKLOG_PROJECT_KEY: no project ${projectKey} on ${this.options.host}`),
     });
     const issueTypes = await this.call('list issue types', (client) => client.getIssueTypes(project.id));
-    const issueType = issueTypes.find((type) => type.name === issueTypeName);
-    if (!issueType) {
-      const names = issueTypes.map((type) => type.name).join(', ');
-      throw new BacklogConfigError(
-        `BACKLOG_ISSUE_TYPE: no issue type named "${issueTypeName}" in ${projectKey} (has: ${names})`,
-      );
-    }
+    const categories = await this.call('list categories', (client) => client.getCategories(project.id));
     const rule = (project as { textFormattingRule?: string }).textFormattingRule;
     return {
       projectId: project.id,
       projectKey: project.projectKey,
       textFormattingRule: rule === 'backlog' ? 'backlog' : 'markdown',
-      issueTypeId: issueType.id,
+      issueTypeIds: new Map(issueTypes.map((type) => [type.name, type.id])),
+      categoryIds: new Map(categories.map((category) => [category.name, category.id])),
     };
   }
 

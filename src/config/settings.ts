@@ -42,6 +42,29 @@ const slackSchema = ledgerSchema.extend({
   SLACK_BOT_TOKEN: nonEmpty.optional(),
 });
 
+function jsonSetting<T extends z.ZodType>(schema: T, example: string) {
+  return z
+    .string()
+    .optional()
+    .transform((text, ctx): z.output<T> | undefined => {
+      if (!text) return undefined;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be JSON, e.g. ${example}` });
+        return z.NEVER;
+      }
+      const parsed = schema.safeParse(value);
+      if (parsed.success) return parsed.data;
+      ctx.addIssue({
+        code: 'custom',
+        message: `${parsed.error.issues[0]?.message ?? 'invalid'} (e.g. ${example})`,
+      });
+      return z.NEVER;
+    });
+}
+
 const backlogSchema = ledgerSchema.extend({
   BACKLOG_HOST: z
     .string()
@@ -49,6 +72,16 @@ const backlogSchema = ledgerSchema.extend({
     .regex(/^[a-z0-9-]+\.(backlog\.com|backlog\.jp|backlogtool\.com)$|^[a-z0-9.-]+$/i, 'must be a host name'),
   BACKLOG_PROJECT_KEY: z.string().regex(/^[A-Z0-9_]+$/, 'must be a Backlog project key (A-Z, 0-9, _)'),
   BACKLOG_ISSUE_TYPE: nonEmpty,
+  BACKLOG_CATEGORY: nonEmpty.optional(),
+  BACKLOG_ASSIGNEE_ID: z.coerce.number().int().positive().optional(),
+  BACKLOG_PRIORITY_IDS: jsonSetting(z.partialRecord(severity, z.number().int().positive()), '{"MEDIUM":2}'),
+  BACKLOG_CUSTOM_FIELDS: jsonSetting(
+    z.record(
+      z.string().regex(/^customField_\d+$/, 'keys are customField_<id>'),
+      z.union([z.string(), z.number(), z.array(z.string())]),
+    ),
+    '{"customField_123":"SecurityHub"}',
+  ),
   BACKLOG_API_URL: optionalUrl,
   BACKLOG_API_KEY_PARAMETER: nonEmpty.optional(),
   BACKLOG_API_KEY: nonEmpty.optional(),
@@ -117,8 +150,14 @@ export function loadBacklogSettings(env: Env) {
   return {
     ledgerTable: parsed.LEDGER_TABLE,
     host: parsed.BACKLOG_HOST,
-    projectKey: parsed.BACKLOG_PROJECT_KEY,
-    issueTypeName: parsed.BACKLOG_ISSUE_TYPE,
+    target: {
+      projectKey: parsed.BACKLOG_PROJECT_KEY,
+      issueTypeName: parsed.BACKLOG_ISSUE_TYPE,
+      ...(parsed.BACKLOG_CATEGORY ? { categoryName: parsed.BACKLOG_CATEGORY } : {}),
+      ...(parsed.BACKLOG_ASSIGNEE_ID ? { assigneeId: parsed.BACKLOG_ASSIGNEE_ID } : {}),
+      ...(parsed.BACKLOG_CUSTOM_FIELDS ? { customFields: parsed.BACKLOG_CUSTOM_FIELDS } : {}),
+    },
+    priorityOverrides: parsed.BACKLOG_PRIORITY_IDS ?? {},
     apiUrl: parsed.BACKLOG_API_URL,
     apiKey: secretSource(env, 'BACKLOG_API_KEY_PARAMETER', 'BACKLOG_API_KEY'),
   };

@@ -2,11 +2,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { BacklogTracker } from '../adapters/backlog.js';
+import { BacklogTracker, type IssueTarget } from '../adapters/backlog.js';
 import { ClaimHeldError, Ledger } from '../adapters/ledger.js';
 import { makeSecret } from '../config/secrets.js';
 import { loadBacklogSettings } from '../config/settings.js';
-import { buildBacklogIssue, buildReopenComment } from '../domain/backlog-issue.js';
+import { buildBacklogIssue, buildReopenComment, type PriorityOverrides } from '../domain/backlog-issue.js';
 import type { IssueRef } from '../domain/delivery.js';
 import { findingMarker } from '../domain/finding-marker.js';
 import { lambda, makeLogger, once } from './runtime.js';
@@ -15,6 +15,9 @@ import { type FileIssueInput, parseFileIssueInput } from './task-input.js';
 export interface FileIssueDeps {
   ledger: () => Pick<Ledger, 'get' | 'claim' | 'recordIssue' | 'recordReopen'>;
   tracker: () => Pick<BacklogTracker, 'project' | 'createIssue' | 'findByMarker' | 'reopenWithComment'>;
+  /** Where issues go and the priority table, from configuration. */
+  target: () => IssueTarget;
+  priorityOverrides: () => PriorityOverrides;
   logger: Logger;
 }
 
@@ -28,11 +31,12 @@ export async function fileIssue(input: FileIssueInput, deps: FileIssueDeps): Pro
   const { finding } = delivery;
   const ledger = deps.ledger();
   const tracker = deps.tracker();
+  const target = deps.target();
   const entry = await ledger.get(delivery.deliveryKey);
 
   if (delivery.mode === 'reopen' && entry?.issueKey && entry.issueUrl) {
     if (entry.lastReopenUpdatedAt !== finding.updatedAt) {
-      const project = await tracker.project();
+      const project = await tracker.project(target.projectKey);
       const comment = buildReopenComment(finding, {
         textFormattingRule: project.textFormattingRule,
         previousUpdatedAt: entry.findingUpdatedAt,
@@ -59,7 +63,7 @@ export async function fileIssue(input: FileIssueInput, deps: FileIssueDeps): Pro
   // An entry existed before this claim: an earlier attempt may have created the issue and died
   // before recording it. Backlog's keyword search finds the marker every description carries.
   if (claim.previous) {
-    const existing = await tracker.findByMarker(marker);
+    const existing = await tracker.findByMarker(target.projectKey, marker);
     if (existing) {
       await ledger.recordIssue(delivery.deliveryKey, existing);
       deps.logger.info('found an issue filed by an earlier attempt', { issueKey: existing.key });
@@ -67,9 +71,12 @@ export async function fileIssue(input: FileIssueInput, deps: FileIssueDeps): Pro
     }
   }
 
-  const project = await tracker.project();
-  const content = buildBacklogIssue(finding, { textFormattingRule: project.textFormattingRule });
-  const issue = await tracker.createIssue(content);
+  const project = await tracker.project(target.projectKey);
+  const content = buildBacklogIssue(finding, {
+    textFormattingRule: project.textFormattingRule,
+    priorityOverrides: deps.priorityOverrides(),
+  });
+  const issue = await tracker.createIssue(target, content);
   await ledger.recordIssue(delivery.deliveryKey, issue);
   deps.logger.info('issue filed', { issueKey: issue.key, findingKey: delivery.deliveryKey });
   return { key: issue.key, url: issue.url, created: true };
@@ -89,13 +96,13 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): FileIssueDeps
   return {
     logger: makeLogger(),
     ledger: once(() => new Ledger(dynamo, settings().ledgerTable)),
+    target: () => settings().target,
+    priorityOverrides: () => settings().priorityOverrides,
     tracker: once(() => {
       const s = settings();
       return new BacklogTracker({
         host: s.host,
         apiUrl: s.apiUrl,
-        projectKey: s.projectKey,
-        issueTypeName: s.issueTypeName,
         apiKeySource: s.apiKey.parameter ?? 'BACKLOG_API_KEY',
         getApiKey: makeSecret(s.apiKey, secretClients),
       });
