@@ -1,25 +1,92 @@
 import { createHash } from 'node:crypto';
-import type { Finding, FindingIdentifier } from './finding.js';
+import type { Finding, FindingIdentifier, FindingResource } from './finding.js';
+import type { SeverityLabel } from './severity.js';
 
 /** BatchUpdateFindings takes at most this many identifiers a call. */
 export const MAX_IDENTIFIERS_PER_UPDATE = 100;
 
-export type DeliveryMode = 'new' | 'reopen';
+/**
+ * `new`: a first issue and top-level message. `reopen`: a comment on the recorded issue and a
+ * broadcast thread reply. `append`: more findings for an open group: a comment listing them and a
+ * thread reply.
+ */
+export type DeliveryMode = 'new' | 'reopen' | 'append';
 
-/** One Backlog issue + one Slack message: what one iteration of the workflow's Map delivers. */
+/** `single`: one finding (or one control on one resource seen by several standards). `group`: a storm. */
+export type DeliveryKind = 'single' | 'group';
+
+/** Where a delivery goes: chosen by the notification policy's routes (first match wins). */
+export interface Route {
+  name: string;
+  slackChannel: string;
+  backlog: {
+    projectKey: string;
+    issueTypeName: string;
+    categoryName?: string;
+    assigneeId?: number;
+  };
+}
+
+/** Which destinations a delivery goes to: the policy's per-destination thresholds. */
+export interface Destinations {
+  slack: boolean;
+  backlog: boolean;
+}
+
+/** One finding a delivery covers, compact: enough to list it in a group message or comment. */
+export interface DeliveryMember {
+  key: string;
+  identifier: FindingIdentifier;
+  title: string;
+  severity: SeverityLabel;
+  accountId: string;
+  region: string;
+  /** The first resources (at most 3) and how many there are in all. */
+  resources: FindingResource[];
+  resourceCount: number;
+}
+
+export interface GroupInfo {
+  /** `group|<account>|<control id or GuardDuty type>`: the ledger item of the group. */
+  key: string;
+  /** What the group's findings share: `CloudTrail.2` or `UnauthorizedAccess:EC2-SSHBruteForce`. */
+  label: string;
+  accountId: string;
+  accountName?: string;
+  /** Findings in the group before this delivery (0 when it opens the group). */
+  previousCount: number;
+}
+
+/** One Backlog issue + one Slack message (or a comment + a reply): one iteration of the workflow's Map. */
 export interface Delivery {
   deliveryId: string;
-  /** The ledger item the delivery is recorded under (the finding key). */
+  /** The ledger item the delivery is recorded under: the finding key, or the group key. */
   deliveryKey: string;
   mode: DeliveryMode;
+  kind: DeliveryKind;
+  /** The finding the message and issue describe; for a group, its first (most severe) member. */
   finding: Finding;
+  /** Every finding this delivery covers, each ledgered to its issue; the representative included. */
+  members: DeliveryMember[];
+  group?: GroupInfo;
+  /** Absent: the configured defaults (SLACK_CHANNEL, BACKLOG_PROJECT_KEY, BACKLOG_ISSUE_TYPE). */
+  route?: Route;
+  destinations: Destinations;
   /** The findings to mark NOTIFIED once delivered, at most 100 a chunk. */
+  identifierChunks: FindingIdentifier[][];
+}
+
+/** Findings a suppression rule matched: marked SUPPRESSED with a note naming the rule. */
+export interface Suppression {
+  rule: string;
+  note: string;
   identifierChunks: FindingIdentifier[][];
 }
 
 export interface WorkflowInput {
   batchId: string;
   deliveries: Delivery[];
+  suppressions: Suppression[];
 }
 
 /** What the FileBacklogIssue task returns. */
@@ -60,12 +127,57 @@ export function compactFinding(finding: Finding): Finding {
   return compact;
 }
 
-export function buildDelivery(finding: Finding, mode: DeliveryMode): Delivery {
+const MAX_MEMBER_RESOURCES = 3;
+
+export function toMember(finding: Finding): DeliveryMember {
   return {
-    deliveryId: shortHash(`${finding.key}|${finding.updatedAt}|${mode}`),
-    deliveryKey: finding.key,
-    mode,
-    finding: compactFinding(finding),
-    identifierChunks: chunk([finding.identifier], MAX_IDENTIFIERS_PER_UPDATE),
+    key: finding.key,
+    identifier: finding.identifier,
+    title: finding.title.slice(0, 300),
+    severity: finding.severity,
+    accountId: finding.accountId,
+    region: finding.region,
+    resources: finding.resources.slice(0, MAX_MEMBER_RESOURCES),
+    resourceCount: finding.resourceCount,
   };
+}
+
+export interface DeliveryOptions {
+  route?: Route;
+  destinations?: Destinations;
+  group?: GroupInfo;
+  kind?: DeliveryKind;
+}
+
+/**
+ * A delivery of one finding, or of several that are one thing to act on (a control on a resource
+ * seen by several standards, a storm group). The first finding is the one the message describes.
+ */
+export function buildDelivery(
+  findings: Finding | readonly Finding[],
+  mode: DeliveryMode,
+  options: DeliveryOptions = {},
+): Delivery {
+  const list = Array.isArray(findings) ? findings : [findings as Finding];
+  const [first] = list;
+  if (!first) throw new Error('a delivery needs at least one finding');
+  const deliveryKey = options.group?.key ?? first.key;
+  const members = list.map(toMember);
+  const version = list.map((finding) => `${finding.key}@${finding.updatedAt}`).sort();
+  const delivery: Delivery = {
+    deliveryId: shortHash(`${deliveryKey}|${mode}|${version.join(',')}`),
+    deliveryKey,
+    mode,
+    kind: options.kind ?? (options.group ? 'group' : 'single'),
+    finding: compactFinding(first),
+    members,
+    destinations: options.destinations ?? { slack: true, backlog: true },
+    identifierChunks: chunk(
+      list.map((finding) => finding.identifier),
+      MAX_IDENTIFIERS_PER_UPDATE,
+    ),
+  };
+  if (options.group) delivery.group = options.group;
+  if (options.route) delivery.route = options.route;
+  return delivery;
 }

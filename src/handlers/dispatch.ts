@@ -153,7 +153,7 @@ export async function dispatchBatch(records: SQSRecord[], deps: DispatchDeps): P
     const batchId = shortHash(deliveries.map((d) => d.deliveryId).join(','), 32);
     const name = `batch-${batchId}`;
     try {
-      await deps.startWorkflow({ batchId, deliveries }, name);
+      await deps.startWorkflow({ batchId, deliveries, suppressions: [] }, name);
       report.executions.push({ name, deliveries: deliveries.length });
     } catch (error) {
       deps.logger.error('could not start the workflow; the batch goes back to the queue', { error, name });
