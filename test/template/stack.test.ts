@@ -1,0 +1,465 @@
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DISPATCH_BATCH_SIZE, DISPATCH_BATCHING_WINDOW_SECONDS } from '../../src/config/constants.js';
+import { buildEventPattern } from '../../src/domain/event-rule.js';
+import {
+  allowedActions,
+  type Json,
+  type PackagedStack,
+  packageStack,
+  policyStatements,
+  removeServiceCopies,
+  resource,
+  resourcesOfType,
+  stateMachineDefinition,
+  type Template,
+} from '../helpers/template.js';
+
+type AslValidator = (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
+const validateAsl = createRequire(import.meta.url)('asl-validator') as AslValidator;
+
+const FUNCTIONS = {
+  dispatch: { id: 'DispatchLambdaFunction', role: 'DispatchRole', logGroup: 'DispatchLogGroup' },
+  fileBacklogIssue: {
+    id: 'FileBacklogIssueLambdaFunction',
+    role: 'FileBacklogIssueRole',
+    logGroup: 'FileBacklogIssueLogGroup',
+  },
+  postSlackMessage: {
+    id: 'PostSlackMessageLambdaFunction',
+    role: 'PostSlackMessageRole',
+    logGroup: 'PostSlackMessageLogGroup',
+  },
+} as const;
+const STATE_MACHINE = 'NotifyFindingsStateMachine';
+const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
+
+let stack: PackagedStack;
+let template: Template;
+
+beforeAll(async () => {
+  stack = await packageStack();
+  template = stack.template;
+  console.info(
+    `serverless package: ${stack.seconds.toFixed(1)} s; artifacts (bytes): ${JSON.stringify(stack.artifacts)}`,
+  );
+});
+
+function environment(fn: keyof typeof FUNCTIONS): Record<string, Json> {
+  return (resource(template, FUNCTIONS[fn].id).Properties.Environment as { Variables: Record<string, Json> })
+    .Variables;
+}
+
+interface State {
+  Type: string;
+  Resource?: Json;
+  Retry?: unknown[];
+  Parameters?: Record<string, Json>;
+  ItemProcessor?: { States: Record<string, State> };
+  Iterator?: { States: Record<string, State> };
+  Branches?: Array<{ States: Record<string, State> }>;
+}
+
+/** Every state of a definition, nested Map and Parallel states included. */
+function allStates(definition: { States: Record<string, State> }): Array<[string, State]> {
+  return Object.entries(definition.States).flatMap(([name, state]) => [
+    [name, state] as [string, State],
+    ...[state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])].flatMap((nested) =>
+      nested ? allStates(nested) : [],
+    ),
+  ]);
+}
+
+describe('serverless package', () => {
+  it('builds one artifact per function, each well under the Lambda limits', () => {
+    expect(Object.keys(stack.artifacts).sort()).toEqual([
+      'dispatch.zip',
+      'fileBacklogIssue.zip',
+      'postSlackMessage.zip',
+    ]);
+    for (const size of Object.values(stack.artifacts)) expect(size).toBeLessThan(5 * 1024 * 1024);
+  });
+});
+
+describe('intake: EventBridge rule, buffer queue, dead-letter queue', () => {
+  it('matches exactly what buildEventPattern() describes', () => {
+    const rule = resource(template, 'FindingsRule');
+    expect(rule.Properties.EventPattern).toEqual(buildEventPattern('HIGH'));
+    expect(rule.Properties.EventBusName).toBe('default');
+    expect(rule.Properties.State).toBe('ENABLED');
+  });
+
+  it('targets the buffer queue, with a retry policy and its own dead-letter queue', () => {
+    const [target, ...others] = resource(template, 'FindingsRule').Properties.Targets as Array<
+      Record<string, Json>
+    >;
+    expect(others).toEqual([]);
+    expect(target?.Arn).toEqual(getAtt('BufferQueue'));
+    expect(target?.DeadLetterConfig).toEqual({ Arn: getAtt('DeadLetterQueue') });
+    expect(target?.RetryPolicy).toEqual({
+      MaximumEventAgeInSeconds: expect.any(Number),
+      MaximumRetryAttempts: expect.any(Number),
+    });
+  });
+
+  it('lets only the rule send to the queues', () => {
+    for (const [policy, queue] of [
+      ['BufferQueuePolicy', 'BufferQueue'],
+      ['DeadLetterQueuePolicy', 'DeadLetterQueue'],
+    ] as const) {
+      const { Queues, PolicyDocument } = resource(template, policy).Properties as {
+        Queues: Json[];
+        PolicyDocument: { Statement: Array<Record<string, Json>> };
+      };
+      expect(Queues).toEqual([{ Ref: queue }]);
+      expect(PolicyDocument.Statement).toEqual([
+        expect.objectContaining({
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Resource: getAtt(queue),
+          Condition: { ArnEquals: { 'aws:SourceArn': getAtt('FindingsRule') } },
+        }),
+      ]);
+    }
+  });
+
+  it('redrives the buffer queue to the dead-letter queue after three receives', () => {
+    const buffer = resource(template, 'BufferQueue').Properties;
+    expect(buffer.RedrivePolicy).toEqual({
+      deadLetterTargetArn: getAtt('DeadLetterQueue'),
+      maxReceiveCount: 3,
+    });
+    const dispatchTimeout = resource(template, FUNCTIONS.dispatch.id).Properties.Timeout as number;
+    expect(buffer.VisibilityTimeout).toBeGreaterThanOrEqual(6 * dispatchTimeout);
+  });
+
+  it('encrypts both queues and keeps dead letters 14 days', () => {
+    for (const id of ['BufferQueue', 'DeadLetterQueue']) {
+      const queue = resource(template, id).Properties;
+      expect(queue.SqsManagedSseEnabled === true || typeof queue.KmsMasterKeyId !== 'undefined').toBe(true);
+    }
+    expect(resource(template, 'DeadLetterQueue').Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  });
+
+  it('feeds dispatch in batches of the configured size and window, reporting item failures', () => {
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    const [, mapping] = mappings[0] as [string, { Properties: Record<string, Json> }];
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: getAtt('BufferQueue'),
+      FunctionName: getAtt(FUNCTIONS.dispatch.id),
+      BatchSize: DISPATCH_BATCH_SIZE,
+      MaximumBatchingWindowInSeconds: DISPATCH_BATCHING_WINDOW_SECONDS,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    // SQS never polls more concurrent batches than dispatch may run: no throttling towards the DLQ.
+    const reserved = resource(template, FUNCTIONS.dispatch.id).Properties
+      .ReservedConcurrentExecutions as number;
+    const maximum = (mapping.Properties.ScalingConfig as { MaximumConcurrency: number }).MaximumConcurrency;
+    expect(reserved).toBeGreaterThanOrEqual(maximum);
+  });
+});
+
+describe('functions', () => {
+  it('are the three handlers, on nodejs24.x arm64, each with its own role', () => {
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    expect(functions.map(([id]) => id).sort()).toEqual(
+      Object.values(FUNCTIONS)
+        .map((f) => f.id)
+        .sort(),
+    );
+    for (const [, fn] of functions) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Timeout: 30 });
+    }
+    expect(resource(template, FUNCTIONS.dispatch.id).Properties.Handler).toBe(
+      'src/handlers/dispatch.handler',
+    );
+    for (const { id, role } of Object.values(FUNCTIONS)) {
+      expect(resource(template, id).Properties.Role).toEqual(getAtt(role));
+    }
+  });
+
+  it('get names and settings only, never a secret value', () => {
+    expect(Object.keys(environment('dispatch'))).toEqual(
+      expect.arrayContaining([
+        'LEDGER_TABLE',
+        'NOTIFY_MIN_SEVERITY',
+        'HOME_REGION',
+        'ACCOUNT_NAMES',
+        'STATE_MACHINE_ARN',
+        'DEAD_LETTER_QUEUE_URL',
+      ]),
+    );
+    expect(environment('dispatch')).toMatchObject({
+      LEDGER_TABLE: { Ref: 'LedgerTable' },
+      NOTIFY_MIN_SEVERITY: 'HIGH',
+      STATE_MACHINE_ARN: { Ref: STATE_MACHINE },
+      DEAD_LETTER_QUEUE_URL: { Ref: 'DeadLetterQueue' },
+    });
+    expect(environment('fileBacklogIssue')).toMatchObject({
+      LEDGER_TABLE: { Ref: 'LedgerTable' },
+      BACKLOG_HOST: expect.any(String),
+      BACKLOG_PROJECT_KEY: expect.any(String),
+      BACKLOG_ISSUE_TYPE: expect.any(String),
+      BACKLOG_API_KEY_PARAMETER: '/securityhub-notifier/dev/backlog-api-key',
+      POWERTOOLS_SERVICE_NAME: 'securityhub-notifier',
+    });
+    expect(environment('postSlackMessage')).toMatchObject({
+      LEDGER_TABLE: { Ref: 'LedgerTable' },
+      SLACK_CHANNEL: expect.any(String),
+      SLACK_BOT_TOKEN_PARAMETER: '/securityhub-notifier/dev/slack-bot-token',
+    });
+    for (const fn of Object.keys(FUNCTIONS) as Array<keyof typeof FUNCTIONS>) {
+      for (const [name, value] of Object.entries(environment(fn))) {
+        expect(name, `${fn} ${name}`).not.toMatch(/(TOKEN|API_KEY|SECRET|PASSWORD|CREDENTIALS?)$/);
+        expect(JSON.stringify(value), `${fn} ${name}`).not.toMatch(
+          /xox[abpors]-|AKIA[0-9A-Z]{16}|-----BEGIN/,
+        );
+      }
+    }
+  });
+});
+
+describe('ledger table', () => {
+  it('is keyed by findingKey, on demand, encrypted, recoverable, expiring, and kept on delete', () => {
+    const table = resource(template, 'LedgerTable');
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'findingKey', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'findingKey', AttributeType: 'S' }],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    expect(table.DeletionPolicy).toBe('Retain');
+  });
+});
+
+describe('notify-findings state machine', () => {
+  it('is a Standard workflow logging errors to its own log group', () => {
+    const machine = resource(template, STATE_MACHINE).Properties;
+    expect(machine.StateMachineType).toBe('STANDARD');
+    expect(machine.RoleArn).toEqual(getAtt('NotifyFindingsRole'));
+    expect(machine.LoggingConfiguration).toMatchObject({
+      Level: 'ERROR',
+      Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: getAtt('NotifyFindingsLogGroup') } }],
+    });
+  });
+
+  it('deploys a valid definition: the two task functions, then BatchUpdateFindings, Retry on every Task', () => {
+    const definition = stateMachineDefinition(template, STATE_MACHINE) as { States: Record<string, State> };
+    const validation = validateAsl(definition);
+    expect(validation.isValid, validation.errorsText('\n')).toBe(true);
+
+    const tasks = allStates(definition).filter(([, state]) => state.Type === 'Task');
+    expect([...new Set(tasks.map(([, state]) => state.Resource))].sort()).toEqual(
+      [
+        'arn:aws:lambda:ap-northeast-1:123456789012:function:securityhub-notifier-dev-fileBacklogIssue',
+        'arn:aws:lambda:ap-northeast-1:123456789012:function:securityhub-notifier-dev-postSlackMessage',
+        'arn:aws:states:::aws-sdk:securityhub:batchUpdateFindings',
+        'arn:aws:states:::dynamodb:updateItem',
+      ].sort(),
+    );
+    for (const [name, state] of tasks) expect(state.Retry?.length, `${name} Retry`).toBeGreaterThan(0);
+
+    const recordFailure = tasks.find(
+      ([, state]) => state.Resource === 'arn:aws:states:::dynamodb:updateItem',
+    );
+    expect(recordFailure?.[1].Parameters?.TableName).toBe(
+      resource(template, 'LedgerTable').Properties.TableName,
+    );
+  });
+
+  it('may invoke the two task functions, mark findings and record failures: nothing more', () => {
+    const actions = allowedActions(template, 'NotifyFindingsRole');
+    expect(actions.get('lambda:InvokeFunction')).toEqual([
+      [getAtt(FUNCTIONS.fileBacklogIssue.id), getAtt(FUNCTIONS.postSlackMessage.id)],
+    ]);
+    expect(actions.get('securityhub:BatchUpdateFindings')).toEqual(['*']);
+    expect(actions.get('dynamodb:UpdateItem')).toEqual([getAtt('LedgerTable')]);
+    const logDelivery = [...actions.keys()].filter((action) => action.startsWith('logs:'));
+    expect([...actions.keys()].sort()).toEqual(
+      [
+        'lambda:InvokeFunction',
+        'securityhub:BatchUpdateFindings',
+        'dynamodb:UpdateItem',
+        ...logDelivery,
+      ].sort(),
+    );
+    // What Step Functions needs to deliver its own logs (these actions take no resource scope).
+    expect(
+      logDelivery.every((action) => /^logs:(Create|Get|Update|Delete|List|Put|Describe)\w+$/.test(action)),
+    ).toBe(true);
+    expect(logDelivery.some((action) => /PutLogEvents|CreateLogGroup/.test(action))).toBe(false);
+  });
+});
+
+describe('IAM', () => {
+  it('allows no wildcard action anywhere', () => {
+    const statements = policyStatements(template);
+    expect(statements.length).toBeGreaterThan(10);
+    for (const { where, statement } of statements) {
+      expect(statement.NotAction, where).toBeUndefined();
+      if (statement.Effect !== 'Allow') continue;
+      for (const action of ([] as string[]).concat(statement.Action ?? [])) {
+        expect(action, where).not.toContain('*');
+      }
+    }
+    // Deny statements may name every action: the deployment bucket refuses plain-HTTP requests.
+    for (const { where, statement } of statements.filter(({ statement }) => statement.Effect === 'Deny')) {
+      expect(where).toBe('ServerlessDeploymentBucketPolicy');
+      expect(statement.Condition).toEqual({ Bool: { 'aws:SecureTransport': false } });
+    }
+  });
+
+  it('gives each function exactly what it uses', () => {
+    const dispatch = allowedActions(template, FUNCTIONS.dispatch.role);
+    expect([...dispatch.keys()].sort()).toEqual(
+      [
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:SendMessage',
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'states:StartExecution',
+      ].sort(),
+    );
+    expect(dispatch.get('states:StartExecution')).toEqual([{ Ref: STATE_MACHINE }]);
+    expect(dispatch.get('sqs:SendMessage')).toEqual([getAtt('DeadLetterQueue')]);
+    expect(dispatch.get('sqs:ReceiveMessage')).toEqual([getAtt('BufferQueue')]);
+    expect(dispatch.get('dynamodb:BatchGetItem')).toEqual([getAtt('LedgerTable')]);
+
+    for (const [fn, parameter] of [
+      ['fileBacklogIssue', '/securityhub-notifier/dev/backlog-api-key'],
+      ['postSlackMessage', '/securityhub-notifier/dev/slack-bot-token'],
+    ] as const) {
+      const actions = allowedActions(template, FUNCTIONS[fn].role);
+      expect([...actions.keys()].sort(), fn).toEqual(
+        [
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+          'dynamodb:GetItem',
+          'dynamodb:UpdateItem',
+          'ssm:GetParameter',
+          'kms:Decrypt',
+        ].sort(),
+      );
+      const parameterArn = `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${parameter}`;
+      expect(actions.get('ssm:GetParameter'), fn).toEqual([{ 'Fn::Sub': parameterArn }]);
+      expect(actions.get('dynamodb:UpdateItem'), fn).toEqual([getAtt('LedgerTable')]);
+    }
+  });
+
+  it('lets a function write only its own logs', () => {
+    for (const { role, logGroup } of Object.values(FUNCTIONS)) {
+      expect(allowedActions(template, role).get('logs:PutLogEvents')).toEqual([getAtt(logGroup)]);
+    }
+  });
+
+  it('decrypts a secret only through SSM, and only the function own parameter', () => {
+    for (const [fn, parameter] of [
+      ['fileBacklogIssue', 'backlog-api-key'],
+      ['postSlackMessage', 'slack-bot-token'],
+    ] as const) {
+      const statement = policyStatements(template).find(
+        ({ where, statement }) => where.startsWith(FUNCTIONS[fn].role) && statement.Action === 'kms:Decrypt',
+      )?.statement;
+      const condition = (statement?.Condition as { StringEquals?: Record<string, { 'Fn::Sub': string }> })
+        ?.StringEquals;
+      expect(condition?.['kms:ViaService']).toEqual({ 'Fn::Sub': `ssm.\${AWS::Region}.amazonaws.com` });
+      expect(condition?.['kms:EncryptionContext:PARAMETER_ARN']?.['Fn::Sub']).toMatch(
+        new RegExp(`:parameter/securityhub-notifier/dev/${parameter}$`),
+      );
+    }
+  });
+
+  it('limits resource wildcards to what has no narrower scope', () => {
+    const wildcards = policyStatements(template)
+      .filter(
+        ({ statement }) =>
+          statement.Effect === 'Allow' && JSON.stringify(statement.Resource ?? '').includes('*'),
+      )
+      .map(
+        ({ where, statement }) => `${where}: ${([] as string[]).concat(statement.Action ?? []).join(',')}`,
+      );
+    for (const entry of wildcards) {
+      expect(entry).toMatch(
+        /^NotifyFindingsRole notify-findings: (securityhub:BatchUpdateFindings|logs:\w+(,logs:\w+)*)$|Role [\w-]+: kms:Decrypt$/,
+      );
+    }
+  });
+});
+
+describe('alarms and outputs', () => {
+  const alarms = () =>
+    resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(
+      ([, alarm]) => alarm.Properties as Record<string, Json>,
+    );
+  const alarmOn = (metric: string, dimension: Json) =>
+    alarms().find(
+      (alarm) =>
+        alarm.MetricName === metric && JSON.stringify(alarm.Dimensions).includes(JSON.stringify(dimension)),
+    );
+
+  it('alarm on dead letters, failed or timed-out executions and function errors', () => {
+    expect(
+      alarmOn('ApproximateNumberOfMessagesVisible', getAtt('DeadLetterQueue', 'QueueName')),
+    ).toMatchObject({
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
+      expect(alarmOn(metric, { Ref: STATE_MACHINE }), metric).toMatchObject({
+        Threshold: 0,
+        Namespace: 'AWS/States',
+      });
+    }
+    for (const { id } of Object.values(FUNCTIONS)) {
+      expect(alarmOn('Errors', { Ref: id }), id).toMatchObject({ Threshold: 0, Namespace: 'AWS/Lambda' });
+    }
+  });
+
+  it('notify the alarm topic only when one is configured', () => {
+    expect(template.Conditions?.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    for (const alarm of alarms()) {
+      expect(alarm.AlarmActions).toEqual({ 'Fn::If': ['HasAlarmTopic', [''], { Ref: 'AWS::NoValue' }] });
+    }
+  });
+
+  it('output the queues, the state machine and the ledger table', () => {
+    expect(template.Outputs).toMatchObject({
+      BufferQueueUrl: { Value: { Ref: 'BufferQueue' } },
+      DeadLetterQueueUrl: { Value: { Ref: 'DeadLetterQueue' } },
+      NotifyFindingsStateMachineArn: { Value: { Ref: STATE_MACHINE } },
+      LedgerTableName: { Value: { Ref: 'LedgerTable' } },
+    });
+  });
+});
+
+describe('stage parameters', () => {
+  const topic = 'arn:aws:sns:ap-northeast-1:123456789012:security-alarms';
+  let critical: Template;
+  beforeAll(async () => {
+    critical = (await packageStack({ minSeverity: 'CRITICAL', alarmTopicArn: topic })).template;
+  });
+  afterAll(removeServiceCopies);
+
+  it('narrow the rule and the policy to the minimum severity', () => {
+    expect(resource(critical, 'FindingsRule').Properties.EventPattern).toEqual(buildEventPattern('CRITICAL'));
+    const variables = (
+      resource(critical, FUNCTIONS.dispatch.id).Properties.Environment as { Variables: Json }
+    ).Variables;
+    expect(variables).toMatchObject({ NOTIFY_MIN_SEVERITY: 'CRITICAL' });
+  });
+
+  it('send the alarms to the configured topic', () => {
+    expect(critical.Conditions?.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [topic, ''] }] });
+    expect(resource(critical, 'DeadLetterQueueAlarm').Properties.AlarmActions).toEqual({
+      'Fn::If': ['HasAlarmTopic', [topic], { Ref: 'AWS::NoValue' }],
+    });
+  });
+});
