@@ -76,17 +76,22 @@ export interface Delivery {
   identifierChunks: FindingIdentifier[][];
 }
 
-/** Findings a suppression rule matched: marked SUPPRESSED with a note naming the rule. */
+/** Findings a suppression rule matched: the workflow marks them SUPPRESSED with a note naming the rule. */
 export interface Suppression {
-  rule: string;
+  deliveryId: string;
+  /** The rule's name. */
+  deliveryKey: string;
+  mode: 'suppress';
   note: string;
+  /** The findings' keys, for reporting. */
+  findingKeys: string[];
   identifierChunks: FindingIdentifier[][];
 }
 
 export interface WorkflowInput {
   batchId: string;
-  deliveries: Delivery[];
-  suppressions: Suppression[];
+  /** Iterated in order by the workflow's Map: deliveries, then suppressions. */
+  deliveries: Array<Delivery | Suppression>;
 }
 
 /** What the FileBacklogIssue task returns. */

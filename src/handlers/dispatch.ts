@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { Ledger } from '../adapters/ledger.js';
@@ -146,18 +146,32 @@ export async function dispatchBatch(records: SQSRecord[], deps: DispatchDeps): P
     });
   }
 
-  if (report.rejected.length > 0) await deps.deadLetter(report.rejected);
-
   if (deliveries.length > 0) {
     // The same batch redelivered by SQS gets the same name: StartExecution is then a no-op.
     const batchId = shortHash(deliveries.map((d) => d.deliveryId).join(','), 32);
     const name = `batch-${batchId}`;
     try {
-      await deps.startWorkflow({ batchId, deliveries, suppressions: [] }, name);
+      await deps.startWorkflow({ batchId, deliveries }, name);
       report.executions.push({ name, deliveries: deliveries.length });
     } catch (error) {
       deps.logger.error('could not start the workflow; the batch goes back to the queue', { error, name });
       for (const messageId of contributors) report.batchItemFailures.push({ itemIdentifier: messageId });
+    }
+  }
+
+  // After the deliveries are on their way: a failure here only sends the rejected records back.
+  if (report.rejected.length > 0) {
+    try {
+      await deps.deadLetter(report.rejected);
+    } catch (error) {
+      deps.logger.error('could not dead-letter rejected findings; their records go back to the queue', {
+        error,
+      });
+      const failed = new Set(report.batchItemFailures.map((failure) => failure.itemIdentifier));
+      for (const { messageId } of report.rejected) {
+        if (!failed.has(messageId)) report.batchItemFailures.push({ itemIdentifier: messageId });
+        failed.add(messageId);
+      }
     }
   }
   return report;
@@ -196,11 +210,20 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): DispatchDeps 
     startWorkflow: async (input, name) => {
       const stateMachineArn = settings().stateMachineArn;
       if (!stateMachineArn) throw new ConfigError('STATE_MACHINE_ARN: required');
+      const start = (executionName: string) =>
+        sfn.send(
+          new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }),
+        );
       try {
-        await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+        await start(name);
       } catch (error) {
-        // The same name with the same input means this batch was already started: done.
         if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+        // Running or succeeded under this name: this batch is handled. Failed, timed out or
+        // aborted (a redrive after a fix): deliver it again under a new name.
+        const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+        const { status } = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+        if (status === 'RUNNING' || status === 'SUCCEEDED' || status === 'PENDING_REDRIVE') return;
+        await start(`${name.slice(0, 60)}-${Date.now()}`);
       }
     },
     deadLetter: async (rejections) => {

@@ -8,6 +8,7 @@ import {
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { Ledger } from '../adapters/ledger.js';
 import { DISPATCH_BATCH_SIZE } from '../config/constants.js';
 import { type DispatchSettings, loadDispatchSettings } from '../config/settings.js';
 import { chunk } from '../domain/delivery.js';
@@ -63,7 +64,7 @@ type DeliveryResult =
       slack: { channel: string; ts: string; posted: boolean };
       marked: Array<{ identifiers: number; retried: Array<{ status: string; errorCode?: string }> }>;
     }
-  | { status: 'failed'; deliveryId: string; error: { Error: string; Cause: string } };
+  | { status: 'failed'; deliveryId: string; deliveryKey: string; error: string };
 
 /** Read events from files: one event, a JSON array of events, or JSON Lines. */
 export async function readEventFiles(paths: string[]): Promise<unknown[]> {
@@ -136,7 +137,7 @@ function envelopeProblem(event: unknown): { field: string; reason: string } | un
 }
 
 function resultsOf(run: WorkflowRun): DeliveryResult[] {
-  if (run.status === 'SUCCEEDED') return run.output as DeliveryResult[];
+  if (run.status === 'SUCCEEDED') return (run.output as { results: DeliveryResult[] }).results;
   if (run.error === 'DeliveryFailed' && run.cause) return JSON.parse(run.cause) as DeliveryResult[];
   return [];
 }
@@ -194,6 +195,7 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
       ),
     };
     const pattern = buildEventPattern(settings.minSeverity);
+    const ledger = new Ledger(dynamo, settings.ledgerTable);
     let replayCount = 0;
 
     const replay = async (events: unknown[]): Promise<ReplayResult> => {
@@ -202,6 +204,7 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
       const runs: WorkflowRun[] = [];
       const rejectedEvents: unknown[] = [];
       const queued: unknown[] = [];
+      const reports: dispatch.DispatchReport[] = [];
 
       for (const event of events) {
         const problem = envelopeProblem(event);
@@ -261,7 +264,7 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
           if (report.batchItemFailures.length > 0) {
             results.push({ key: 'batch', outcome: 'failed', detail: 'the workflow could not be started' });
           }
-          collectDeliveries(report, runs, results);
+          reports.push(report);
         },
       });
 
@@ -273,6 +276,10 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
           { Records: records } as SQSEvent,
           fakeContext('dispatch'),
         )) as SQSBatchResponse;
+        for (const report of reports.splice(0)) {
+          const run = runs.find((candidate) => report.executions.some((e) => e.name === candidate.name));
+          await collectDeliveries(report, run, results, ledger);
+        }
         if (response.batchItemFailures.length > 0) {
           print(
             `batch ${batchIndex}: ${response.batchItemFailures.length} record(s) would return to the queue`,
@@ -338,12 +345,13 @@ function sqsRecord(event: unknown, messageId: string): SQSRecord {
   };
 }
 
-function collectDeliveries(
+/** Each queued finding's outcome, from its execution's results; a failure's cause from the ledger. */
+async function collectDeliveries(
   report: dispatch.DispatchReport,
-  runs: WorkflowRun[],
+  run: WorkflowRun | undefined,
   results: FindingResult[],
-): void {
-  const run = runs.at(-1);
+  ledger: Pick<Ledger, 'get'>,
+): Promise<void> {
   const deliveries = run ? resultsOf(run) : [];
   for (const outcome of report.outcomes) {
     if (outcome.outcome !== 'queued') continue;
@@ -360,29 +368,31 @@ function collectDeliveries(
         results.push({ ...base, outcome: outcome.mode === 'reopen' ? 'reopened' : 'notified' });
       }
     } else if (delivery?.status === 'failed') {
+      const recorded = (await ledger.get(delivery.deliveryKey))?.lastError;
       results.push({
         key: outcome.key,
         outcome: 'failed',
-        detail: `${delivery.error.Error}: ${firstLine(delivery.error.Cause)}`,
+        detail: recorded ? firstLine(recorded) : delivery.error,
       });
     } else {
-      results.push({
-        key: outcome.key,
-        outcome: 'failed',
-        detail: `execution ${run?.name}: ${run?.error ?? 'no result'}: ${run?.cause ?? ''}`,
-      });
+      const detail = `execution ${run?.name}: ${run?.error ?? 'no result'}: ${run?.cause ?? ''}`;
+      results.push({ key: outcome.key, outcome: 'failed', detail });
     }
   }
 }
 
-function firstLine(cause: string): string {
+/** `Error: Cause` as recorded; a Lambda cause is JSON with errorType and errorMessage. */
+function firstLine(recorded: string): string {
+  const separator = recorded.indexOf(': ');
+  const [error, cause] =
+    separator < 0 ? ['', recorded] : [recorded.slice(0, separator), recorded.slice(separator + 2)];
   try {
     const parsed = JSON.parse(cause) as { errorMessage?: string };
-    if (parsed.errorMessage) return parsed.errorMessage;
+    if (parsed.errorMessage) return `${error}: ${parsed.errorMessage}`;
   } catch {
     // not JSON: a plain message
   }
-  return cause.split('\n')[0] ?? cause;
+  return `${error}: ${cause.split('\n')[0] ?? cause}`;
 }
 
 export function formatResult(result: FindingResult): string {

@@ -62,7 +62,7 @@ describe('dispatch handler', () => {
 
     expect(response).toEqual({ batchItemFailures: [] });
     expect(started).toHaveLength(1);
-    expect(started[0]?.input.deliveries.map((d) => d.finding.title)).toEqual([
+    expect(started[0]?.input.deliveries.map((d) => ('finding' in d ? d.finding.title : d.mode))).toEqual([
       guardDuty.detail.findings[0]?.Title,
       control.detail.findings[0]?.Title,
     ]);
@@ -120,9 +120,9 @@ describe('dispatch handler', () => {
       context,
     );
 
-    expect(started[0]?.input.deliveries.map((d) => [d.mode, d.finding.control?.id])).toEqual([
-      ['reopen', 'CloudTrail.2'],
-    ]);
+    expect(
+      started[0]?.input.deliveries.map((d) => [d.mode, 'finding' in d ? d.finding.control?.id : undefined]),
+    ).toEqual([['reopen', 'CloudTrail.2']]);
     expect(
       (reports[0] as { outcomes: Array<{ outcome: string }> }).outcomes.map((o) => o.outcome).sort(),
     ).toEqual(['already-filed', 'filtered', 'filtered', 'queued']);
