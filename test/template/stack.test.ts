@@ -326,9 +326,13 @@ describe('IAM', () => {
         'dynamodb:BatchGetItem',
         'dynamodb:GetItem',
         'states:StartExecution',
+        'states:DescribeExecution',
       ].sort(),
     );
     expect(dispatch.get('states:StartExecution')).toEqual([{ Ref: STATE_MACHINE }]);
+    expect(JSON.stringify(dispatch.get('states:DescribeExecution'))).toContain(
+      '"execution","securityhub-notifier-dev-notify-findings","*"',
+    );
     expect(dispatch.get('sqs:SendMessage')).toEqual([getAtt('DeadLetterQueue')]);
     expect(dispatch.get('sqs:ReceiveMessage')).toEqual([getAtt('BufferQueue')]);
     expect(dispatch.get('dynamodb:BatchGetItem')).toEqual([getAtt('LedgerTable')]);
@@ -388,7 +392,7 @@ describe('IAM', () => {
       );
     for (const entry of wildcards) {
       expect(entry).toMatch(
-        /^NotifyFindingsRole notify-findings: (securityhub:BatchUpdateFindings|logs:\w+(,logs:\w+)*)$|Role [\w-]+: kms:Decrypt$/,
+        /^NotifyFindingsRole notify-findings: (securityhub:BatchUpdateFindings|logs:\w+(,logs:\w+)*)$|Role [\w-]+: kms:Decrypt$|^DispatchRole dispatch: states:DescribeExecution$/,
       );
     }
   });
