@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Finding, FindingIdentifier, FindingResource } from './finding.js';
+import { type Finding, type FindingIdentifier, type FindingResource, findingKey } from './finding.js';
 import type { SeverityLabel } from './severity.js';
 
 /** BatchUpdateFindings takes at most this many identifiers a call. */
@@ -33,17 +33,20 @@ export interface Destinations {
   backlog: boolean;
 }
 
-/** One finding a delivery covers, compact: enough to list it in a group message or comment. */
+/**
+ * One finding a delivery covers, compact (a storm carries hundreds): enough to list it in a group
+ * message or comment, ledger it, and mark it.
+ */
 export interface DeliveryMember {
-  key: string;
   identifier: FindingIdentifier;
-  title: string;
+  /** Absent when it is the representative finding's title (the usual case in a group). */
+  title?: string;
   severity: SeverityLabel;
-  accountId: string;
   region: string;
-  /** The first resources (at most 3) and how many there are in all. */
+  /** The first resource, without tags, and how many there are in all. */
   resources: FindingResource[];
   resourceCount: number;
+  updatedAt: string;
 }
 
 export interface GroupInfo {
@@ -72,8 +75,6 @@ export interface Delivery {
   /** Absent: the configured defaults (SLACK_CHANNEL, BACKLOG_PROJECT_KEY, BACKLOG_ISSUE_TYPE). */
   route?: Route;
   destinations: Destinations;
-  /** The findings to mark NOTIFIED once delivered, at most 100 a chunk. */
-  identifierChunks: FindingIdentifier[][];
 }
 
 /** Findings a suppression rule matched: the workflow marks them SUPPRESSED with a note naming the rule. */
@@ -83,9 +84,8 @@ export interface Suppression {
   deliveryKey: string;
   mode: 'suppress';
   note: string;
-  /** The findings' keys, for reporting. */
-  findingKeys: string[];
-  identifierChunks: FindingIdentifier[][];
+  /** The findings to mark SUPPRESSED, as members so the workflow marks them like a delivery's. */
+  members: Array<Pick<DeliveryMember, 'identifier'>>;
 }
 
 export interface WorkflowInput {
@@ -132,19 +132,22 @@ export function compactFinding(finding: Finding): Finding {
   return compact;
 }
 
-const MAX_MEMBER_RESOURCES = 3;
+export function memberKey(member: Pick<DeliveryMember, 'identifier'>): string {
+  return findingKey(member.identifier);
+}
 
-export function toMember(finding: Finding): DeliveryMember {
-  return {
-    key: finding.key,
+export function toMember(finding: Finding, representativeTitle?: string): DeliveryMember {
+  const [resource] = finding.resources;
+  const member: DeliveryMember = {
     identifier: finding.identifier,
-    title: finding.title.slice(0, 300),
     severity: finding.severity,
-    accountId: finding.accountId,
     region: finding.region,
-    resources: finding.resources.slice(0, MAX_MEMBER_RESOURCES),
+    resources: resource ? [{ type: resource.type, id: resource.id, tags: {} }] : [],
     resourceCount: finding.resourceCount,
+    updatedAt: finding.updatedAt,
   };
+  if (finding.title !== representativeTitle) member.title = finding.title.slice(0, 300);
+  return member;
 }
 
 export interface DeliveryOptions {
@@ -167,7 +170,6 @@ export function buildDelivery(
   const [first] = list;
   if (!first) throw new Error('a delivery needs at least one finding');
   const deliveryKey = options.group?.key ?? first.key;
-  const members = list.map(toMember);
   const version = list.map((finding) => `${finding.key}@${finding.updatedAt}`).sort();
   const delivery: Delivery = {
     deliveryId: shortHash(`${deliveryKey}|${mode}|${version.join(',')}`),
@@ -175,12 +177,8 @@ export function buildDelivery(
     mode,
     kind: options.kind ?? (options.group ? 'group' : 'single'),
     finding: compactFinding(first),
-    members,
+    members: list.map((finding) => toMember(finding, first.title)),
     destinations: options.destinations ?? { slack: true, backlog: true },
-    identifierChunks: chunk(
-      list.map((finding) => finding.identifier),
-      MAX_IDENTIFIERS_PER_UPDATE,
-    ),
   };
   if (options.group) delivery.group = options.group;
   if (options.route) delivery.route = options.route;

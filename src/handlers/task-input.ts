@@ -6,9 +6,11 @@ import { FindingValidationError } from '../domain/errors.js';
 const delivery = z.looseObject({
   deliveryId: z.string().min(1),
   deliveryKey: z.string().min(1),
-  mode: z.enum(['new', 'reopen']),
+  mode: z.enum(['new', 'reopen', 'append']),
+  kind: z.enum(['single', 'group']),
   finding: z.looseObject({ key: z.string(), title: z.string(), severity: z.string(), updatedAt: z.string() }),
-  identifierChunks: z.array(z.array(z.object({ Id: z.string(), ProductArn: z.string() }))),
+  members: z.array(z.looseObject({ identifier: z.object({ Id: z.string(), ProductArn: z.string() }) })).min(1),
+  destinations: z.object({ slack: z.boolean(), backlog: z.boolean() }),
 });
 const issue = z.object({ key: z.string().min(1), url: z.string(), created: z.boolean() });
 

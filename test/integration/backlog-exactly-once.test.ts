@@ -1,0 +1,262 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BacklogAuthError,
+  BacklogConfigError,
+  BacklogRateLimitError,
+  BacklogRequestError,
+} from '../../src/adapters/backlog.js';
+import { ClaimHeldError } from '../../src/adapters/ledger.js';
+import { fileIssue } from '../../src/handlers/file-backlog-issue.js';
+import {
+  BACKLOG_KEY_PARAMETER,
+  BACKLOG_NOTATION_PROJECT,
+  fileIssueInput,
+  findingOf,
+  MARKDOWN_PROJECT,
+  rejectionOf,
+  reopenedEvent,
+  startTaskHarness,
+  type TaskHarness,
+  uniqueEvent,
+  uniqueLabel,
+} from '../helpers/task-harness.js';
+
+const CONTROL = 'fsbp-cloudtrail-2.json';
+const GUARDDUTY = 'guardduty-ssh-bruteforce.json';
+const CREATE = { method: 'POST', path: '/api/v2/issues' } as const;
+
+describe('fileIssue against the Backlog emulator, exactly once', () => {
+  let h: TaskHarness;
+  beforeAll(async () => {
+    h = await startTaskHarness();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const createCalls = () => h.backlog.calls.filter((c) => c.method === 'POST' && c.path === CREATE.path);
+
+  it('finds the issue by its marker when the create answer was lost, and records it', async () => {
+    const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-lost-response');
+    h.backlog.failNext(CREATE, { dropResponse: true });
+
+    const firstAttempt = await rejectionOf(fileIssue(input, h.fileIssueDeps));
+    const issuesAfterLoss = h.issuesOf(input.delivery.deliveryKey).length;
+    const retry = await fileIssue(input, h.fileIssueDeps);
+
+    expect(firstAttempt).toBeInstanceOf(BacklogRequestError);
+    expect(issuesAfterLoss).toBe(1);
+    const issues = h.issuesOf(input.delivery.deliveryKey);
+    expect(issues).toHaveLength(1);
+    expect(retry).toEqual({
+      key: issues[0]?.issueKey,
+      url: `https://example.backlog.com/view/${issues[0]?.issueKey}`,
+      created: false,
+    });
+    expect((await h.ledger.get(input.delivery.deliveryKey))?.issueKey).toBe(retry.key);
+  });
+
+  it('returns the recorded key when a task that succeeded is retried', async () => {
+    const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-retried-task');
+
+    const first = await fileIssue(input, h.fileIssueDeps);
+    const creates = createCalls().length;
+    const again = await fileIssue(input, h.fileIssueDeps);
+
+    expect(first.created).toBe(true);
+    expect(again).toEqual({ ...first, created: false });
+    expect(h.issuesOf(input.delivery.deliveryKey)).toHaveLength(1);
+    expect(createCalls()).toHaveLength(creates);
+  });
+
+  it('files one issue when the same event is delivered twice by two executions', async () => {
+    const event = uniqueEvent(GUARDDUTY, uniqueLabel());
+
+    const first = await fileIssue(fileIssueInput(event, 'exec-delivery-1'), h.fileIssueDeps);
+    const second = await fileIssue(fileIssueInput(event, 'exec-delivery-2'), h.fileIssueDeps);
+
+    expect(second).toEqual({ ...first, created: false });
+    expect(h.issuesOf(findingOf(event).key)).toHaveLength(1);
+  });
+
+  it('files one issue for two concurrent deliveries; the loser is ClaimHeldError and its retry returns the key', async () => {
+    const event = uniqueEvent(CONTROL, uniqueLabel());
+    const a = fileIssueInput(event, 'exec-race-a');
+    const b = fileIssueInput(event, 'exec-race-b');
+    const inputs = [a, b];
+
+    const settled = await Promise.allSettled(inputs.map((input) => fileIssue(input, h.fileIssueDeps)));
+    const retries = await Promise.all(inputs.map((input) => fileIssue(input, h.fileIssueDeps)));
+
+    const issues = h.issuesOf(a.delivery.deliveryKey);
+    expect(issues).toHaveLength(1);
+    const key = issues[0]?.issueKey;
+    expect(settled.filter((s) => s.status === 'fulfilled').map((s) => s.value.key)).toContain(key);
+    for (const outcome of settled) {
+      if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(ClaimHeldError);
+      else expect(outcome.value.key).toBe(key);
+    }
+    expect(retries.map((r) => r.key)).toEqual([key, key]);
+    expect(retries.every((r) => !r.created)).toBe(true);
+  });
+
+  it('comments on the existing issue when the finding is reopened, and only once when the reopen repeats', async () => {
+    const event = uniqueEvent(CONTROL, uniqueLabel());
+    const filed = await fileIssue(fileIssueInput(event, 'exec-new'), h.fileIssueDeps);
+    const reopen = fileIssueInput(reopenedEvent(event, '2030-01-02T00:00:00Z'), 'exec-reopen', 'reopen');
+
+    const first = await fileIssue(reopen, h.fileIssueDeps);
+    const repeated = await fileIssue(reopen, h.fileIssueDeps);
+
+    expect(first).toEqual({ ...filed, created: false });
+    expect(repeated).toEqual(first);
+    expect(h.issuesOf(reopen.delivery.deliveryKey)).toHaveLength(1);
+    const comments = h.backlog.commentsOf(filed.key);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]?.content).toContain('Finding reopened');
+    expect(h.backlog.issue(filed.key)?.statusId).toBe(1);
+  });
+
+  it('sets a closed issue back to Open with the reopen comment in the same write', async () => {
+    const event = uniqueEvent(CONTROL, uniqueLabel());
+    const filed = await fileIssue(fileIssueInput(event, 'exec-new'), h.fileIssueDeps);
+    const record = h.backlog.issue(filed.key);
+    if (record) record.statusId = 4;
+    const reopen = fileIssueInput(reopenedEvent(event, '2030-02-03T00:00:00Z'), 'exec-reopen', 'reopen');
+
+    await fileIssue(reopen, h.fileIssueDeps);
+    await fileIssue(reopen, h.fileIssueDeps);
+
+    expect(h.backlog.issue(filed.key)?.statusId).toBe(1);
+    const comments = h.backlog.commentsOf(filed.key);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]?.content).toContain('Finding reopened');
+    expect(comments[0]?.changeLog).toEqual([{ field: 'status', newValue: 'Open', originalValue: 'Closed' }]);
+    const writes = h.backlog.calls.filter(
+      (c) => c.method !== 'GET' && c.path.startsWith(`/api/v2/issues/${filed.key}`),
+    );
+    expect(writes.map((c) => `${c.method} ${c.path}`)).toEqual([`PATCH /api/v2/issues/${filed.key}`]);
+    expect(writes[0]?.body).toMatchObject({
+      statusId: '1',
+      comment: expect.stringContaining('Finding reopened'),
+    });
+  });
+
+  it('waits out a 429 until X-RateLimit-Reset and creates the issue once', async () => {
+    const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-rate-limited');
+    h.backlog.failNext(CREATE, { status: 429, resetInSeconds: 1 });
+    const waitsBefore = h.backlogWaits.length;
+    const responsesBefore = h.backlogResponses.length;
+
+    const result = await fileIssue(input, h.fileIssueDeps);
+
+    expect(result.created).toBe(true);
+    expect(h.issuesOf(input.delivery.deliveryKey)).toHaveLength(1);
+    const limited = h.backlogResponses.slice(responsesBefore).find((r) => r.status === 429);
+    const waits = h.backlogWaits.slice(waitsBefore);
+    expect(limited).toBeDefined();
+    expect(waits).toHaveLength(1);
+    // ≈ reset − now: the tracker adds a small margin and reads its clock a moment after the answer.
+    const untilReset = Math.max(0, (limited?.rateLimitReset ?? 0) * 1000 - (limited?.receivedAt ?? 0));
+    expect(untilReset).toBeLessThanOrEqual(1000);
+    expect(waits[0]).toBeGreaterThanOrEqual(untilReset);
+    expect(waits[0]).toBeLessThanOrEqual(untilReset + 500);
+  });
+
+  it('fails with BacklogRateLimitError when the reset is beyond maxRateLimitWaitMs, and a later retry files once', async () => {
+    const deps = h.makeFileIssueDeps({ tracker: h.makeTracker({ maxRateLimitWaitMs: 2_000 }) });
+    const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-rate-limited-long');
+    h.backlog.failNext(CREATE, { status: 429, resetInSeconds: 60 });
+    const waitsBefore = h.backlogWaits.length;
+
+    const error = await rejectionOf(fileIssue(input, deps));
+    const issuesAfterFailure = h.issuesOf(input.delivery.deliveryKey).length;
+    const retry = await fileIssue(input, deps);
+
+    expect(error).toBeInstanceOf(BacklogRateLimitError);
+    expect(error.message).toMatch(/resets in \d+s/);
+    expect(h.backlogWaits.slice(waitsBefore)).toEqual([]);
+    expect(issuesAfterFailure).toBe(0);
+    expect(retry.created).toBe(true);
+    expect(h.issuesOf(input.delivery.deliveryKey)).toHaveLength(1);
+  });
+
+  it('fails with BacklogAuthError naming the parameter when the API key is wrong', async () => {
+    const deps = h.makeFileIssueDeps({ tracker: h.makeTracker({ getApiKey: async () => 'not-the-key' }) });
+    const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-wrong-key');
+
+    const error = await rejectionOf(fileIssue(input, deps));
+
+    expect(error).toBeInstanceOf(BacklogAuthError);
+    expect(error.message).toContain(BACKLOG_KEY_PARAMETER);
+    expect(error.message).not.toContain('not-the-key');
+    expect(h.issuesOf(input.delivery.deliveryKey)).toHaveLength(0);
+  });
+
+  it('fails with BacklogConfigError naming BACKLOG_PROJECT_KEY for an unknown project', async () => {
+    const deps = h.makeFileIssueDeps({ tracker: h.makeTracker(), target: { projectKey: 'NOSUCH' } });
+    const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-unknown-project');
+
+    const error = await rejectionOf(fileIssue(input, deps));
+
+    expect(error).toBeInstanceOf(BacklogConfigError);
+    expect(error.message).toContain('BACKLOG_PROJECT_KEY');
+    expect(error.message).toContain('NOSUCH');
+  });
+
+  it('fails with BacklogConfigError naming BACKLOG_ISSUE_TYPE for an unknown issue type', async () => {
+    const deps = h.makeFileIssueDeps({ target: { issueTypeName: 'Incident' } });
+    const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-unknown-type');
+
+    const error = await rejectionOf(fileIssue(input, deps));
+
+    expect(error).toBeInstanceOf(BacklogConfigError);
+    expect(error.message).toContain('BACKLOG_ISSUE_TYPE');
+    expect(error.message).toContain('Incident');
+    expect(h.issuesOf(input.delivery.deliveryKey)).toHaveLength(0);
+  });
+
+  describe('the description follows the project formatting rule and escapes hostile text', () => {
+    const HOSTILE_TITLE = 'Pwn [[x>javascript:alert(1)]] <script>alert(1)</script> **bold**';
+    const hostileEvent = () =>
+      uniqueEvent(CONTROL, uniqueLabel(), (finding) => {
+        finding.Title = HOSTILE_TITLE;
+        finding.SourceUrl = 'javascript:alert(2)';
+      });
+
+    it('writes markdown (``` fences, escaped title) for a markdown project', async () => {
+      const input = fileIssueInput(hostileEvent(), 'exec-markdown');
+
+      const result = await fileIssue(input, h.fileIssueDeps);
+
+      const issue = h.backlog.issue(result.key);
+      const description = issue?.description ?? '';
+      expect(h.backlog.projects.find((p) => p.id === issue?.projectId)?.projectKey).toBe(MARKDOWN_PROJECT);
+      expect(description).toContain('```');
+      expect(description).not.toContain('{code}');
+      expect(description).toContain('\\[\\[x\\>javascript:alert(1)\\]\\]');
+      expect(description).toContain('\\<script\\>');
+      expect(description).toContain('\\*\\*bold\\*\\*');
+      for (const raw of ['[[x>', '<script>', '**bold**', 'javascript:alert(2)']) {
+        expect(description).not.toContain(raw);
+      }
+    });
+
+    it('writes Backlog notation ({code} blocks, escaped link syntax) for a backlog-notation project', async () => {
+      const deps = h.makeFileIssueDeps({ target: { projectKey: BACKLOG_NOTATION_PROJECT } });
+      const input = fileIssueInput(hostileEvent(), 'exec-backlog-notation');
+
+      const result = await fileIssue(input, deps);
+
+      const description = h.backlog.issue(result.key)?.description ?? '';
+      expect(result.key).toMatch(new RegExp(`^${BACKLOG_NOTATION_PROJECT}-\\d+$`));
+      expect(description).toContain('{code}');
+      expect(description).toContain('{/code}');
+      expect(description).not.toContain('```');
+      expect(description).toContain('\\[\\[x>javascript:alert(1)\\]\\]');
+      for (const raw of ['[[x>', '>javascript:alert(2)', '[[Open in the product console']) {
+        expect(description).not.toContain(raw);
+      }
+    });
+  });
+});
