@@ -104,7 +104,8 @@ function remoteIpCell(f: TextFormatter, ip: string, country?: string, organizati
   return nonEmpty.length > 0 ? `${f.inline(ip)} (${nonEmpty.join(', ')})` : f.inline(ip);
 }
 
-function detailRows(f: TextFormatter, finding: Finding): Array<[string, string]> {
+/** The finding's details as table rows (Item, Value), every value escaped for `f`. */
+export function detailRows(f: TextFormatter, finding: Finding): Array<[string, string]> {
   const rows: Array<[string, string]> = [
     ['Severity', finding.severity],
     ['Product', f.inline(finding.productName)],
@@ -179,7 +180,8 @@ function resourceLines(f: TextFormatter, finding: Finding): string[] {
   return lines;
 }
 
-function linkLines(f: TextFormatter, finding: Finding): string[] {
+/** List items linking the finding in the Security Hub console and the product's console. */
+export function linkLines(f: TextFormatter, finding: Finding): string[] {
   const links = [
     f.link('Open in the Security Hub console', finding.consoleUrl),
     finding.sourceUrl === undefined ? undefined : f.link('Open in the product console', finding.sourceUrl),

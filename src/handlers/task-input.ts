@@ -9,7 +9,9 @@ const delivery = z.looseObject({
   mode: z.enum(['new', 'reopen', 'append']),
   kind: z.enum(['single', 'group']),
   finding: z.looseObject({ key: z.string(), title: z.string(), severity: z.string(), updatedAt: z.string() }),
-  members: z.array(z.looseObject({ identifier: z.object({ Id: z.string(), ProductArn: z.string() }) })).min(1),
+  members: z
+    .array(z.looseObject({ identifier: z.object({ Id: z.string(), ProductArn: z.string() }) }))
+    .min(1),
   destinations: z.object({ slack: z.boolean(), backlog: z.boolean() }),
 });
 const issue = z.object({ key: z.string().min(1), url: z.string(), created: z.boolean() });

@@ -111,7 +111,8 @@ describe('postMessage against the Slack emulator, exactly once', () => {
     const repeat = await postMessage(postMessageInput(input, issue, 'exec-2'), h.postMessageDeps);
 
     expect(first.posted).toBe(true);
-    expect(repeat).toEqual({ channel: first.channel, ts: first.ts, posted: false });
+    expect(repeat).toEqual({ channel: first.channel, ts: first.ts, posted: false, note: first.note });
+    expect(first.note).toContain(`Slack ${first.channel} ${first.ts}`);
     expect(h.messagesWith(label)).toHaveLength(1);
     expect(h.postCallsWith(label)).toHaveLength(1);
   });
@@ -134,6 +135,7 @@ describe('postMessage against the Slack emulator, exactly once', () => {
       ts: original.ts,
       threadTs: original.ts,
       posted: false,
+      note: expect.stringContaining(`Slack ${original.channel} ${original.ts}`),
     });
     const messages = h.messagesWith(label);
     expect(messages).toHaveLength(2);

@@ -1,0 +1,280 @@
+import {
+  formatterFor,
+  normalizeInline,
+  type TextFormatter,
+  type TextFormattingRule,
+} from './backlog-format.js';
+import {
+  type BacklogIssueContext,
+  type BacklogIssueDraft,
+  buildBacklogIssue,
+  detailRows,
+  linkLines,
+  MAX_SUMMARY_LENGTH,
+  priorityIdFor,
+  truncateText,
+} from './backlog-issue.js';
+import { type Delivery, type DeliveryMember, memberKey } from './delivery.js';
+import { findingMarker, markerLine } from './finding-marker.js';
+import { isSeverityLabel, SEVERITY_LABELS, type SeverityLabel, severityRank } from './severity.js';
+
+export interface GroupCommentContext {
+  textFormattingRule: TextFormattingRule;
+}
+
+/** Budgets of a grouped issue or comment: a storm can hold thousands of findings. */
+export const GROUP_ISSUE_LIMITS = {
+  /** Members listed before "+N more". */
+  listedMembers: 200,
+  /** Characters the member list may take before "+N more". */
+  listChars: 60_000,
+  /** Account label in the summary. */
+  accountLabel: 64,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// What a delivery's members share and how they differ.
+
+interface GroupFacts {
+  label: string;
+  accountId: string;
+  accountName: string | undefined;
+  previousCount: number;
+  total: number;
+  highest: SeverityLabel;
+  severities: Array<[SeverityLabel, number]>;
+  regions: string[];
+  kindLabel: string;
+}
+
+function nonNegative(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+}
+
+function groupFacts(delivery: Delivery): GroupFacts {
+  const { finding, members, group } = delivery;
+  const previousCount = nonNegative(group?.previousCount);
+  const counts = new Map<SeverityLabel, number>();
+  for (const member of members) {
+    if (isSeverityLabel(member.severity)) counts.set(member.severity, (counts.get(member.severity) ?? 0) + 1);
+  }
+  const severities = [...SEVERITY_LABELS]
+    .reverse()
+    .filter((label) => counts.has(label))
+    .map((label): [SeverityLabel, number] => [label, counts.get(label) ?? 0]);
+  const highest = [...counts.keys()].reduce<SeverityLabel>(
+    (top, label) => (severityRank(label) > severityRank(top) ? label : top),
+    finding.severity,
+  );
+  const regions = [...new Set(members.map((member) => normalizeInline(member.region)))].filter(Boolean);
+  return {
+    label: group?.label ?? finding.control?.id ?? finding.guardDuty?.type ?? finding.title,
+    accountId: group?.accountId ?? finding.accountId,
+    accountName: group?.accountName ?? finding.accountName,
+    previousCount,
+    total: previousCount + members.length,
+    highest,
+    severities,
+    regions,
+    kindLabel: finding.guardDuty ? 'GuardDuty finding type' : finding.control ? 'Control' : 'Grouped by',
+  };
+}
+
+function findings(n: number): string {
+  return `${n} ${n === 1 ? 'finding' : 'findings'}`;
+}
+
+/** `[HIGH] CloudTrail.2: 137 findings in prod-payments`: plain text, one line, ≤255. */
+function groupSummary(facts: GroupFacts): string {
+  const name = normalizeInline(facts.accountName ?? '');
+  const account = truncateText(
+    name === '' ? normalizeInline(facts.accountId) : name,
+    GROUP_ISSUE_LIMITS.accountLabel,
+  );
+  const prefix = `[${facts.highest}] `;
+  const suffix = `: ${findings(facts.total)} in ${account || 'unknown account'}`;
+  const label = normalizeInline(facts.label) || '(unnamed group)';
+  return `${prefix}${truncateText(label, MAX_SUMMARY_LENGTH - prefix.length - suffix.length)}${suffix}`;
+}
+
+function accountCell(f: TextFormatter, facts: GroupFacts): string {
+  const name = f.inline(facts.accountName ?? '');
+  const id = f.inline(facts.accountId);
+  return name === '' ? id : `${name} (${id})`;
+}
+
+function severityCell(facts: GroupFacts): string {
+  return facts.severities.map(([label, n]) => `${label} (${n})`).join(', ') || facts.highest;
+}
+
+function heading(f: TextFormatter, level: 1 | 2 | 3, title: string, body: string[]): string[] {
+  return body.length === 0 ? [] : [f.heading(level, title), '', ...body, ''];
+}
+
+/** One value per line, for a code block: a line break inside a value would shift the list. */
+function oneLine(value: string): string {
+  return value.replace(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/g, ' ');
+}
+
+/**
+ * Members as a list (severity, resource, region; the title when it is not the representative's),
+ * as many as the budget holds, then "+N more"; and their finding Ids, in the same order, in one
+ * code block.
+ */
+function memberLines(
+  f: TextFormatter,
+  members: DeliveryMember[],
+  representativeTitle: string,
+): { list: string[]; ids: string[] } {
+  const list: string[] = [];
+  const ids: string[] = [];
+  let length = 0;
+  for (const member of members) {
+    if (ids.length >= GROUP_ISSUE_LIMITS.listedMembers) break;
+    const severity = isSeverityLabel(member.severity) ? member.severity : f.inline(String(member.severity));
+    const region = f.inline(member.region);
+    const [resource, ...moreResources] = member.resources;
+    const hidden = Math.max(nonNegative(member.resourceCount), member.resources.length) - 1;
+    const lines: string[] = [];
+    if (resource) {
+      const more = hidden > 0 ? `, +${hidden} more ${hidden === 1 ? 'resource' : 'resources'}` : '';
+      lines.push(
+        f.listItem(`${severity} ${f.inline(resource.type)}: ${f.inline(resource.id)} (${region}${more})`),
+      );
+      if (member.title !== undefined) lines.push(f.listItem(f.inline(member.title), 2));
+      for (const other of moreResources) {
+        lines.push(f.listItem(`${f.inline(other.type)}: ${f.inline(other.id)}`, 2));
+      }
+    } else {
+      lines.push(f.listItem(`${severity} ${f.inline(member.title ?? representativeTitle)} (${region})`));
+    }
+    const size = lines.reduce((sum, line) => sum + line.length + 1, 0) + member.identifier.Id.length;
+    if (length + size > GROUP_ISSUE_LIMITS.listChars && ids.length > 0) break;
+    list.push(...lines);
+    ids.push(oneLine(member.identifier.Id));
+    length += size;
+  }
+  const more = members.length - ids.length;
+  if (more > 0) list.push(f.listItem(`+${more} more, listed in Security Hub`));
+  return { list, ids };
+}
+
+function memberSections(
+  f: TextFormatter,
+  title: string,
+  members: DeliveryMember[],
+  representativeTitle: string,
+): string[] {
+  const { list, ids } = memberLines(f, members, representativeTitle);
+  return [
+    ...heading(f, 2, title, list),
+    ...heading(f, 3, 'Finding Ids', ids.length > 0 ? f.codeBlock(ids.join('\n')) : []),
+  ];
+}
+
+function groupDescription(
+  delivery: Delivery,
+  facts: GroupFacts,
+  rule: TextFormattingRule,
+  marker: string,
+): string {
+  const f = formatterFor(rule);
+  const { finding, members } = delivery;
+  const label = f.inline(facts.label);
+  const rows: Array<[string, string]> = [
+    [facts.kindLabel, label],
+    ['Account', accountCell(f, facts)],
+    ['Findings', String(facts.total)],
+    ['Severity', severityCell(facts)],
+    ['Regions', facts.regions.map(f.inline).join(', ')],
+    ['Product', f.inline(finding.productName)],
+  ];
+  if (facts.previousCount > 0) rows.push(['In this delivery', String(members.length)]);
+
+  const description = f.text(finding.description);
+  const remediationText = f.text(finding.remediationText ?? '');
+  const remediationLink =
+    finding.remediationUrl === undefined ? undefined : f.link('Remediation guide', finding.remediationUrl);
+  const remediation = [
+    ...remediationText,
+    ...(remediationLink === undefined ? [] : [...(remediationText.length > 0 ? [''] : []), remediationLink]),
+  ];
+
+  const lines = [
+    f.heading(1, `${label}: ${findings(facts.total)} in ${accountCell(f, facts)}`),
+    '',
+    `Security Hub raised ${findings(facts.total)} for ${label} in this account together. They are grouped into this one issue, and findings that join the group later are added as comments.`,
+    '',
+    ...f.table(['Item', 'Value'], rows),
+    '',
+    ...heading(f, 2, `Representative finding: ${f.inline(finding.title)}`, [
+      ...f.table(['Item', 'Value'], detailRows(f, finding)),
+    ]),
+    ...heading(f, 3, 'Description', description.length > 0 ? description : ['(no description)']),
+    ...heading(f, 3, 'Remediation', remediation),
+    ...heading(f, 3, 'Links', linkLines(f, finding)),
+    ...memberSections(f, `Findings (${members.length})`, members, finding.title),
+    markerLine(marker),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The Backlog issue of a storm group: the summary names the label, the count and the account;
+ * the description says what the group is, describes the representative finding (details,
+ * description, remediation, links), lists the members and their Ids, and ends with the group's
+ * marker (`findingMarker(deliveryKey)`), so the exactly-once marker search finds it on a retry.
+ */
+export function buildBacklogGroupIssue(delivery: Delivery, ctx: BacklogIssueContext): BacklogIssueDraft {
+  const facts = groupFacts(delivery);
+  const marker = findingMarker(delivery.deliveryKey);
+  return {
+    summary: groupSummary(facts),
+    description: groupDescription(delivery, facts, ctx.textFormattingRule, marker),
+    priorityId: priorityIdFor(facts.highest, ctx.priorityOverrides),
+    marker,
+  };
+}
+
+/** The comment for findings that joined an open group: "N more findings (total T)" and the list. */
+export function buildGroupAppendComment(delivery: Delivery, ctx: GroupCommentContext): string {
+  const f = formatterFor(ctx.textFormattingRule);
+  const facts = groupFacts(delivery);
+  const n = delivery.members.length;
+  const lines = [
+    `${f.strong(`${n} more ${n === 1 ? 'finding' : 'findings'}`)} (total ${facts.total})`,
+    '',
+    `${f.inline(facts.label)} in ${accountCell(f, facts)}, severity ${severityCell(facts)}`,
+    '',
+    ...memberSections(f, `New findings (${n})`, delivery.members, delivery.finding.title),
+  ];
+  while (lines.at(-1) === '') lines.pop();
+  return `${lines.join('\n')}\n`;
+}
+
+/** The section a consolidated single delivery adds: the other standards' findings and their Ids. */
+function consolidatedLines(delivery: Delivery, rule: TextFormattingRule): string[] {
+  const f = formatterFor(rule);
+  const others = delivery.members.filter((member) => memberKey(member) !== delivery.finding.key);
+  if (others.length === 0) return [];
+  const what = delivery.finding.control !== undefined ? 'standard' : 'finding';
+  const title = `Also reported by ${others.length} other ${what}${others.length === 1 ? '' : 's'}`;
+  return memberSections(f, title, others, delivery.finding.title);
+}
+
+/**
+ * The Backlog issue for any delivery: a group → `buildBacklogGroupIssue`; a single →
+ * `buildBacklogIssue` of its finding, with the other members' Ids (the same control reported by
+ * other standards) listed before the marker line when it consolidates several.
+ */
+export function buildBacklogDeliveryIssue(delivery: Delivery, ctx: BacklogIssueContext): BacklogIssueDraft {
+  if (delivery.kind === 'group') return buildBacklogGroupIssue(delivery, ctx);
+  const draft = buildBacklogIssue(delivery.finding, ctx);
+  if (delivery.members.length < 2) return draft;
+  const extra = consolidatedLines(delivery, ctx.textFormattingRule);
+  const line = markerLine(draft.marker);
+  const at = draft.description.lastIndexOf(line);
+  if (extra.length === 0 || at < 0) return draft;
+  const description = `${draft.description.slice(0, at)}${extra.join('\n')}\n${draft.description.slice(at)}`;
+  return { ...draft, description };
+}

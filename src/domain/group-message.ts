@@ -1,0 +1,491 @@
+import { type Delivery, type DeliveryMember, memberKey } from './delivery.js';
+import { safeUrl } from './normalize-finding.js';
+import { isSeverityLabel, SEVERITY_LABELS, type SeverityLabel, severityRank } from './severity.js';
+import {
+  escapeAndTruncate,
+  escapeSlackCode,
+  sanitizeText,
+  singleLine,
+  truncate,
+  truncateEscaped,
+} from './slack-escape.js';
+import {
+  type ActionsBlock,
+  type Block,
+  type ButtonElement,
+  buildSlackMessage,
+  type ContextBlock,
+  type HeaderBlock,
+  type MrkdwnText,
+  type PlainText,
+  type SectionBlock,
+  SLACK_LIMITS,
+  type SlackMessage,
+  severityColor,
+  severityEmoji,
+} from './slack-message.js';
+
+/** What a grouped message or reply can link: the Backlog issue the group was filed as. */
+export interface GroupMessageContext {
+  issue?: { key: string; url: string };
+}
+
+export interface DeliveryMessageContext extends GroupMessageContext {
+  /** How often the finding has been reopened, this time included (single deliveries only). */
+  reopenCount?: number;
+}
+
+/** Budgets of the grouped messages, below Slack's limits (`SLACK_LIMITS`). */
+export const GROUP_LIMITS = {
+  /** Members whose resources are listed before "+N more". */
+  listedMembers: 15,
+  /** A resource id shown as a code span, backticks included. */
+  resourceId: 180,
+  resourceType: 64,
+  /** Regions named in the Regions field before "+N more". */
+  regions: 8,
+  /** Other members named in the "Also reported by" line of a consolidated single delivery. */
+  consolidated: 3,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Text helpers over slack-escape: every value from a finding goes through `esc` or `code` once.
+
+function esc(value: unknown, max: number): string {
+  return escapeAndTruncate(singleLine(value), max);
+}
+
+function code(value: unknown, max: number): string {
+  return escapeSlackCode(singleLine(value), max);
+}
+
+function mrkdwn(text: string, max: number): MrkdwnText {
+  return { type: 'mrkdwn', text: truncateEscaped(text, max) || ' ', verbatim: true };
+}
+
+/** `label` is trusted or already escaped. */
+function field(label: string, value: string): MrkdwnText {
+  return mrkdwn(`*${label}*\n${value || '—'}`, SLACK_LIMITS.fieldText);
+}
+
+function plain(text: string, max: number, fallback: string): PlainText {
+  return { type: 'plain_text', text: truncate(singleLine(text), max) || fallback, emoji: true };
+}
+
+function context(text: string): ContextBlock {
+  return { type: 'context', elements: [mrkdwn(text, SLACK_LIMITS.contextText)] };
+}
+
+/** Prose from a finding: blank lines kept (at most one in a row), shortened at a word, escaped. */
+function prose(value: unknown, max: number): string {
+  const text = sanitizeText(value)
+    .replace(/[ \u00A0]+\n/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+  return escapeAndTruncate(text, max, { wholeWords: true });
+}
+
+function linkUrl(value: unknown): string | undefined {
+  const url = safeUrl(value);
+  return url !== undefined && url.length <= SLACK_LIMITS.buttonUrl ? url : undefined;
+}
+
+function button(label: string, url: string, actionId: string, primary = false): ButtonElement {
+  const element: ButtonElement = {
+    type: 'button',
+    text: plain(label, SLACK_LIMITS.buttonText, 'Open'),
+    url,
+    action_id: actionId,
+  };
+  if (primary) element.style = 'primary';
+  return element;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a delivery's members share and how they differ.
+
+interface GroupFacts {
+  label: string;
+  accountId: string;
+  accountName: string | undefined;
+  previousCount: number;
+  total: number;
+  highest: SeverityLabel | undefined;
+  /** Member count per severity, most severe first, only labels present. */
+  severities: Array<[SeverityLabel, number]>;
+  /** Distinct regions, most frequent first. */
+  regions: string[];
+  /** What the group is keyed on: `Control`, `Finding type` or `Grouped by`. */
+  kindLabel: string;
+}
+
+function nonNegative(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+}
+
+function groupFacts(delivery: Delivery): GroupFacts {
+  const { finding, members, group } = delivery;
+  const label = group?.label ?? finding.control?.id ?? finding.guardDuty?.type ?? finding.title;
+  const previousCount = nonNegative(group?.previousCount);
+  const counts = new Map<SeverityLabel, number>();
+  for (const member of members) {
+    if (isSeverityLabel(member.severity)) counts.set(member.severity, (counts.get(member.severity) ?? 0) + 1);
+  }
+  const severities = [...SEVERITY_LABELS]
+    .reverse()
+    .filter((label) => counts.has(label))
+    .map((label): [SeverityLabel, number] => [label, counts.get(label) ?? 0]);
+  const candidates = [...counts.keys(), ...(isSeverityLabel(finding.severity) ? [finding.severity] : [])];
+  const highest = candidates.reduce<SeverityLabel | undefined>(
+    (top, label) => (top === undefined || severityRank(label) > severityRank(top) ? label : top),
+    undefined,
+  );
+  const regionCounts = new Map<string, number>();
+  for (const member of members) {
+    const region = singleLine(member.region);
+    if (region) regionCounts.set(region, (regionCounts.get(region) ?? 0) + 1);
+  }
+  const regions = [...regionCounts.entries()].sort((a, b) => b[1] - a[1]).map(([region]) => region);
+  const kindLabel = finding.guardDuty ? 'Finding type' : finding.control ? 'Control' : 'Grouped by';
+  return {
+    label,
+    accountId: group?.accountId ?? finding.accountId,
+    accountName: group?.accountName ?? finding.accountName,
+    previousCount,
+    total: previousCount + members.length,
+    highest,
+    severities,
+    regions,
+    kindLabel,
+  };
+}
+
+function severityText(label: SeverityLabel | undefined): string {
+  return label ?? 'UNKNOWN';
+}
+
+/** `prod-payments (123456789012)`, escaped, or the id alone. */
+function accountText(facts: GroupFacts): string {
+  const id = esc(facts.accountId, 20) || 'unknown account';
+  const name = singleLine(facts.accountName);
+  return name ? `${esc(name, 60)} (${id})` : id;
+}
+
+/** The same as plain text, for a header. */
+function accountPlain(facts: GroupFacts): string {
+  const id = truncate(singleLine(facts.accountId), 20) || 'unknown account';
+  const name = truncate(singleLine(facts.accountName), 60);
+  return name ? `${name} (${id})` : id;
+}
+
+function severityField(facts: GroupFacts): MrkdwnText {
+  const [first] = facts.severities;
+  if (facts.severities.length <= 1) {
+    return field('Severity', `${severityEmoji(facts.highest)} ${severityText(facts.highest)}`);
+  }
+  const last = facts.severities[facts.severities.length - 1];
+  const range = `${severityEmoji(first?.[0])} ${first?.[0]} – ${severityEmoji(last?.[0])} ${last?.[0]}`;
+  const counts = facts.severities.map(([label, n]) => `${n} ${label}`).join(' · ');
+  return field('Severity', `${range}\n${counts}`);
+}
+
+function regionsField(facts: GroupFacts): MrkdwnText {
+  const shown = facts.regions.slice(0, GROUP_LIMITS.regions).map((region) => code(region, 40));
+  const more = facts.regions.length - shown.length;
+  if (more > 0) shown.push(`+${more} more`);
+  return field(facts.regions.length > 1 ? `Regions (${facts.regions.length})` : 'Region', shown.join(', '));
+}
+
+interface LineOptions {
+  region: boolean;
+  severity: boolean;
+  /** A member without a title of its own has the representative's. */
+  title: string;
+}
+
+/** One line per member: its first resource as `type` `id`, or its title when it names none. */
+function memberLine(member: DeliveryMember, options: LineOptions): string {
+  const [resource] = member.resources;
+  let line = resource
+    ? `${code(resource.type, GROUP_LIMITS.resourceType) || '`Other`'} ${code(resource.id, GROUP_LIMITS.resourceId) || '(no id)'}`
+    : esc(member.title ?? options.title, 150) || '(no resource)';
+  const extra = Math.max(nonNegative(member.resourceCount), member.resources.length) - (resource ? 1 : 0);
+  if (resource && extra > 0) line += ` +${plural(extra, 'resource')}`;
+  if (options.region) line += ` · ${esc(member.region, 30) || '?'}`;
+  const prefix = options.severity ? `${severityEmoji(member.severity)} ` : '• ';
+  return `${prefix}${line}`;
+}
+
+/**
+ * The members' resources: the first `listedMembers`, as many as fit one section, then "+N more".
+ * `title` is trusted or escaped.
+ */
+function resourcesSection(title: string, delivery: Delivery, facts: GroupFacts): SectionBlock {
+  const { members } = delivery;
+  const options: LineOptions = {
+    region: facts.regions.length > 1,
+    severity: facts.severities.length > 1,
+    title: delivery.finding.title,
+  };
+  const head = `*${title}*`;
+  const reserve = 32; // room for "+N more"
+  const lines: string[] = [];
+  let length = head.length;
+  for (const member of members.slice(0, GROUP_LIMITS.listedMembers)) {
+    const line = memberLine(member, options);
+    if (length + 1 + line.length + reserve > SLACK_LIMITS.sectionText) break;
+    lines.push(line);
+    length += 1 + line.length;
+  }
+  const more = members.length - lines.length;
+  if (more > 0) lines.push(`+${more} more`);
+  return { type: 'section', text: mrkdwn([head, ...lines].join('\n'), SLACK_LIMITS.sectionText) };
+}
+
+function issueButton(ctx: GroupMessageContext): ButtonElement | undefined {
+  const url = linkUrl(ctx.issue?.url);
+  if (!url) return undefined;
+  return button(`Backlog ${singleLine(ctx.issue?.key) || 'issue'}`, url, 'open-backlog-issue');
+}
+
+function actions(elements: Array<ButtonElement | undefined>): ActionsBlock | undefined {
+  const present = elements.filter((element): element is ButtonElement => element !== undefined);
+  return present.length > 0 ? { type: 'actions', elements: present } : undefined;
+}
+
+/** A section of trusted or escaped mrkdwn; none for empty text. */
+function textSection(text: string): SectionBlock | undefined {
+  return text ? { type: 'section', text: mrkdwn(text, SLACK_LIMITS.sectionText) } : undefined;
+}
+
+function defined<T>(value: T | undefined): value is T {
+  return value !== undefined;
+}
+
+/** Keep within the total block limit: the links (last) survive. */
+function capBlocks(top: Block[], attachment: Block[]): Block[] {
+  const room = SLACK_LIMITS.blocks - top.length;
+  if (attachment.length <= room) return attachment;
+  const last = attachment[attachment.length - 1];
+  const keepLast = last !== undefined && last.type === 'actions' && room > 0;
+  return [...attachment.slice(0, Math.max(0, keepLast ? room - 1 : room)), ...(keepLast ? [last] : [])];
+}
+
+function message(
+  text: string,
+  top: Block[],
+  details: Block[],
+  highest: SeverityLabel | undefined,
+): SlackMessage {
+  return {
+    text,
+    blocks: top,
+    attachments: [{ color: severityColor(highest), blocks: capBlocks(top, details), fallback: text }],
+    unfurl_links: false,
+    unfurl_media: false,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The grouped message, the append reply.
+
+function findingsText(n: number): string {
+  return plural(n, 'finding');
+}
+
+function renderGroup(delivery: Delivery, ctx: GroupMessageContext): SlackMessage {
+  const { finding, members } = delivery;
+  const facts = groupFacts(delivery);
+  const counted = ` — ${findingsText(facts.total)} in `;
+
+  const headerRest = `${counted}${accountPlain(facts)}`;
+  const emoji = `${severityEmoji(facts.highest)} `;
+  const labelBudget = Math.max(24, SLACK_LIMITS.headerText - emoji.length - headerRest.length);
+  const headerLabel = truncate(singleLine(facts.label), labelBudget) || 'Security Hub findings';
+  const header: HeaderBlock = {
+    type: 'header',
+    text: plain(`${emoji}${headerLabel}${headerRest}`, SLACK_LIMITS.headerText, 'Security Hub findings'),
+  };
+
+  const textRest = `${counted}${accountText(facts)}`;
+  const prefix = `[${severityText(facts.highest)}] `;
+  const textLabel = esc(facts.label, Math.max(40, SLACK_LIMITS.text - prefix.length - textRest.length));
+  const text = truncateEscaped(
+    `${prefix}${textLabel || 'Security Hub findings'}${textRest}`,
+    SLACK_LIMITS.text,
+  );
+
+  const accountName = singleLine(facts.accountName);
+  const accountId = code(facts.accountId, 24);
+  const fields: MrkdwnText[] = [
+    field('Account', accountName ? `${esc(accountName, 100)}\n${accountId}` : accountId),
+    severityField(facts),
+    field('Product', esc(finding.productName, 100) || esc(finding.product, 32)),
+    regionsField(facts),
+    field(facts.kindLabel, code(facts.label, 200)),
+    field('Findings', facts.previousCount > 0 ? `${facts.total} (${members.length} new)` : `${facts.total}`),
+  ];
+  const issueKey = singleLine(ctx.issue?.key);
+  if (issueKey) fields.push(field('Backlog issue', esc(issueKey, 64)));
+
+  const title = esc(finding.title, 200);
+  const description = prose(finding.description, SLACK_LIMITS.description);
+  const remediation = prose(finding.remediationText, SLACK_LIMITS.remediation);
+  const listed = Math.min(members.length, GROUP_LIMITS.listedMembers);
+  const resourcesTitle =
+    members.length > listed
+      ? `Resources (first ${listed} of ${members.length})`
+      : `Resources (${members.length})`;
+
+  const about = [title ? `*${title}*` : '', description].filter(Boolean).join('\n');
+  const consoleUrl = linkUrl(finding.consoleUrl);
+  const remediationUrl = linkUrl(finding.remediationUrl);
+  const parts: Array<Block | undefined> = [
+    { type: 'section', fields: fields.slice(0, SLACK_LIMITS.fieldsPerSection) },
+    textSection(about),
+    textSection(remediation ? `*Remediation*\n${remediation}` : ''),
+    resourcesSection(resourcesTitle, delivery, facts),
+    context(
+      `🧺 Grouped: Security Hub raised these findings together. More of them arrive as replies in this thread${
+        issueKey ? ` and as comments on ${esc(issueKey, 64)}` : ''
+      }.`,
+    ),
+    actions([
+      consoleUrl ? button('Open in Security Hub', consoleUrl, 'open-security-hub', true) : undefined,
+      issueButton(ctx),
+      remediationUrl ? button('Remediation', remediationUrl, 'open-remediation') : undefined,
+    ]),
+  ];
+
+  return message(text, [header], parts.filter(defined), facts.highest);
+}
+
+function renderAppend(delivery: Delivery, ctx: GroupMessageContext): SlackMessage {
+  const { finding, members } = delivery;
+  const facts = groupFacts(delivery);
+  const more = `${plural(members.length, 'more finding', 'more findings')} (total ${facts.total})`;
+  const where = ` — ${accountText(facts)}`;
+  const label = esc(facts.label, Math.max(40, SLACK_LIMITS.text - more.length - where.length - 8));
+  const text = truncateEscaped(`${more} of ${label || 'the group'}${where}`, SLACK_LIMITS.text);
+  const top: Block[] = [
+    {
+      type: 'section',
+      text: mrkdwn(
+        `➕ *${plural(members.length, 'more finding', 'more findings')}* (total ${facts.total}) of ${
+          code(facts.label, 200) || 'the group'
+        } in ${accountText(facts)}`,
+        SLACK_LIMITS.sectionText,
+      ),
+    },
+  ];
+  const listed = Math.min(members.length, GROUP_LIMITS.listedMembers);
+  const title =
+    members.length > listed ? `New resources (first ${listed} of ${members.length})` : 'New resources';
+  const severities = facts.severities
+    .map(([label, n]) => `${severityEmoji(label)} ${n} ${label}`)
+    .join(' · ');
+  const regions = facts.regions.slice(0, GROUP_LIMITS.regions).map((region) => esc(region, 40));
+  if (facts.regions.length > regions.length) regions.push(`+${facts.regions.length - regions.length} more`);
+  const consoleUrl = linkUrl(finding.consoleUrl);
+  const summary = [severities, regions.join(', ')].filter(Boolean).join(' · ');
+  const parts: Array<Block | undefined> = [
+    resourcesSection(title, delivery, facts),
+    summary ? context(summary) : undefined,
+    actions([
+      issueButton(ctx),
+      consoleUrl ? button('Open in Security Hub', consoleUrl, 'open-security-hub') : undefined,
+    ]),
+  ];
+  return message(text, top, parts.filter(defined), facts.highest);
+}
+
+/** Never throw: a message that cannot be rendered falls back to the representative's own message. */
+function safely(render: () => SlackMessage, delivery: Delivery, ctx: GroupMessageContext): SlackMessage {
+  try {
+    return render();
+  } catch {
+    return buildSlackMessage(delivery.finding, { mode: 'new', ...(ctx.issue ? { issue: ctx.issue } : {}) });
+  }
+}
+
+/**
+ * The top-level message of a storm group (`kind: 'group'`, `mode: 'new'`): a header naming the
+ * control or type, how many findings and the account; the triage fields; the representative's
+ * description and remediation; the members' resources (the first 15, then "+N more"); link
+ * buttons. Same shape and colour bar as `buildSlackMessage`, every finding value escaped.
+ */
+export function buildSlackGroupMessage(delivery: Delivery, ctx: GroupMessageContext): SlackMessage {
+  return safely(() => renderGroup(delivery, ctx), delivery, ctx);
+}
+
+/** The thread reply for findings that joined an open group (`mode: 'append'`): "N more findings (total T)". */
+export function buildSlackAppendReply(delivery: Delivery, ctx: GroupMessageContext): SlackMessage {
+  return safely(() => renderAppend(delivery, ctx), delivery, ctx);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consolidation: one control on one resource, reported by several standards.
+
+/** `cis-aws-foundations-benchmark/v/1.4.0` from a control finding's Id, when it names a standard. */
+function standardOf(id: string): string | undefined {
+  return /(?:^|[:/])subscription\/(.+?\/v\/[^/]+)\//.exec(id)?.[1];
+}
+
+function consolidatedNotice(delivery: Delivery): ContextBlock | undefined {
+  const others = delivery.members.filter((member) => memberKey(member) !== delivery.finding.key);
+  if (delivery.members.length < 2 || others.length === 0) return undefined;
+  const isControl = delivery.finding.control !== undefined;
+  const what = isControl
+    ? plural(others.length, 'other standard', 'other standards')
+    : plural(others.length, 'other finding', 'other findings');
+  const named = others
+    .slice(0, GROUP_LIMITS.consolidated)
+    .map((member) => standardOf(member.identifier.Id) ?? (isControl ? undefined : member.title))
+    .filter((name): name is string => name !== undefined && singleLine(name) !== '')
+    .map((name) => code(name, 120));
+  const hidden = others.length - Math.min(others.length, GROUP_LIMITS.consolidated);
+  const list = named.length > 0 ? `: ${named.join(', ')}${hidden > 0 ? `, +${hidden} more` : ''}` : '';
+  return context(`➕ Also reported by ${what}${list}`);
+}
+
+/** Add a block before the trailing actions block, dropping a detail block if the limit needs it. */
+function withNotice(message: SlackMessage, notice: ContextBlock): SlackMessage {
+  const [attachment, ...rest] = message.attachments;
+  if (!attachment) return message;
+  const blocks = [...attachment.blocks];
+  const last = blocks[blocks.length - 1];
+  const actionsAtEnd = last?.type === 'actions';
+  const at = actionsAtEnd ? blocks.length - 1 : blocks.length;
+  blocks.splice(at, 0, notice);
+  while (message.blocks.length + blocks.length > SLACK_LIMITS.blocks) {
+    const index = blocks.indexOf(notice) - 1;
+    if (index < 0) break;
+    blocks.splice(index, 1);
+  }
+  return { ...message, attachments: [{ ...attachment, blocks }, ...rest] };
+}
+
+/**
+ * The Slack message for any delivery: a new group → `buildSlackGroupMessage`; an append →
+ * `buildSlackAppendReply`; otherwise the representative's `buildSlackMessage` (new or reopen),
+ * with an "Also reported by N other standards" line when it consolidates several findings.
+ */
+export function buildSlackDeliveryMessage(delivery: Delivery, ctx: DeliveryMessageContext): SlackMessage {
+  if (delivery.mode === 'append') return buildSlackAppendReply(delivery, ctx);
+  if (delivery.kind === 'group' && delivery.mode === 'new') return buildSlackGroupMessage(delivery, ctx);
+  const single = buildSlackMessage(delivery.finding, {
+    mode: delivery.mode === 'reopen' ? 'reopen' : 'new',
+    ...(ctx.issue ? { issue: ctx.issue } : {}),
+    ...(ctx.reopenCount !== undefined ? { reopenCount: ctx.reopenCount } : {}),
+  });
+  try {
+    const notice = consolidatedNotice(delivery);
+    return notice ? withNotice(single, notice) : single;
+  } catch {
+    return single;
+  }
+}

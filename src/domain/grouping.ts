@@ -1,0 +1,219 @@
+import { buildDelivery, type Delivery, type Destinations, type Route } from './delivery.js';
+import type { Finding } from './finding.js';
+import { severityRank } from './severity.js';
+
+export interface GroupingSettings {
+  enabled: boolean;
+  /** Findings of one group key in one batch that open a group. */
+  minFindings: number;
+  /** An open group absorbs later findings of its key for this long after its last delivery. */
+  windowMinutes: number;
+}
+
+export const DEFAULT_GROUPING: GroupingSettings = { enabled: true, minFindings: 3, windowMinutes: 60 };
+
+/** A finding the policy says to notify, with where it goes. */
+export interface Candidate {
+  finding: Finding;
+  mode: 'new' | 'reopen';
+  route?: Route;
+  destinations: Destinations;
+}
+
+/** A group's ledger item, as dispatch reads it. */
+export interface OpenGroup {
+  key: string;
+  memberCount: number;
+  lastActivityAt: string;
+  openedAt: string;
+  /** Its first message was posted. */
+  delivered: boolean;
+}
+
+/** A group opened this long ago and still not delivered is taken to be abandoned by its execution. */
+export const GROUP_OPENING_STALE_MS = 10 * 60_000;
+
+/** What the findings of a storm share: a control id, else a GuardDuty finding type. */
+export function groupLabel(finding: Finding): string | undefined {
+  return finding.control?.id ?? finding.guardDuty?.type;
+}
+
+export function groupKey(finding: Finding, route: Route | undefined): string | undefined {
+  const label = groupLabel(finding);
+  return label ? `group|${finding.accountId}|${label}|${route?.name ?? 'default'}` : undefined;
+}
+
+/**
+ * The same control on the same resource in the same account and region: several standards
+ * reporting one misconfiguration. Findings without a control or resource are never merged.
+ */
+export function consolidationKey(finding: Finding): string | undefined {
+  const resource = finding.resources[0];
+  if (!finding.control || !resource) return undefined;
+  return `${finding.accountId}|${finding.region}|${finding.control.id}|${resource.id}`;
+}
+
+/** Open: active within the window, and delivered or still being opened by a live execution. */
+export function isOpen(group: OpenGroup | undefined, settings: GroupingSettings, now: Date): boolean {
+  if (!group) return false;
+  const last = Date.parse(group.lastActivityAt);
+  if (!Number.isFinite(last) || now.getTime() - last > settings.windowMinutes * 60_000) return false;
+  return group.delivered || now.getTime() - Date.parse(group.openedAt) <= GROUP_OPENING_STALE_MS;
+}
+
+/** Most severe first, then the earliest: the finding a merged delivery is described by. */
+function bySeverity(a: Finding, b: Finding): number {
+  return severityRank(b.severity) - severityRank(a.severity) || a.createdAt.localeCompare(b.createdAt);
+}
+
+function union(destinations: Destinations[]): Destinations {
+  return {
+    slack: destinations.some((d) => d.slack),
+    backlog: destinations.some((d) => d.backlog),
+  };
+}
+
+interface Unit {
+  findings: Finding[];
+  route?: Route;
+  destinations: Destinations;
+}
+
+export interface DeliveryPlan {
+  deliveries: Delivery[];
+  /** Group keys this plan opens (dispatch claims each before starting the workflow). */
+  opens: string[];
+}
+
+/**
+ * Turn a batch's candidates into deliveries. Reopens stay single. New findings: the same control on
+ * the same resource becomes one delivery (consolidation); then the units of one group key become
+ * one grouped delivery when the group is open in the ledger (an append) or the batch holds at least
+ * `minFindings` of them (a new group); otherwise one delivery per unit.
+ */
+export function planDeliveries(
+  candidates: readonly Candidate[],
+  openGroups: ReadonlyMap<string, OpenGroup>,
+  settings: GroupingSettings,
+  now: Date,
+): DeliveryPlan {
+  const plan: DeliveryPlan = { deliveries: [], opens: [] };
+  const units = new Map<string, Unit>();
+  for (const candidate of candidates) {
+    if (candidate.mode === 'reopen') {
+      plan.deliveries.push(
+        buildDelivery(candidate.finding, 'reopen', {
+          destinations: candidate.destinations,
+          ...(candidate.route ? { route: candidate.route } : {}),
+        }),
+      );
+      continue;
+    }
+    const key = `${consolidationKey(candidate.finding) ?? candidate.finding.key}|${candidate.route?.name ?? ''}`;
+    const unit = units.get(key);
+    if (unit) {
+      unit.findings.push(candidate.finding);
+      unit.destinations = union([unit.destinations, candidate.destinations]);
+    } else {
+      units.set(key, {
+        findings: [candidate.finding],
+        destinations: candidate.destinations,
+        ...(candidate.route ? { route: candidate.route } : {}),
+      });
+    }
+  }
+
+  const byGroup = new Map<string, Unit[]>();
+  const singles: Unit[] = [];
+  for (const unit of units.values()) {
+    unit.findings.sort(bySeverity);
+    const [first] = unit.findings;
+    const key = settings.enabled && first ? groupKey(first, unit.route) : undefined;
+    if (!key) {
+      singles.push(unit);
+      continue;
+    }
+    byGroup.set(key, [...(byGroup.get(key) ?? []), unit]);
+  }
+
+  for (const [key, groupUnits] of byGroup) {
+    const open = openGroups.get(key);
+    const appending = isOpen(open, settings, now);
+    if (!appending && groupUnits.length < settings.minFindings) {
+      singles.push(...groupUnits);
+      continue;
+    }
+    const findings = groupUnits.flatMap((unit) => unit.findings).sort(bySeverity);
+    const [first] = findings;
+    if (!first) continue;
+    const label = groupLabel(first) as string;
+    const [firstUnit] = groupUnits;
+    plan.deliveries.push(
+      buildDelivery(findings, appending ? 'append' : 'new', {
+        kind: 'group',
+        destinations: union(groupUnits.map((unit) => unit.destinations)),
+        ...(firstUnit?.route ? { route: firstUnit.route } : {}),
+        group: {
+          key,
+          label,
+          accountId: first.accountId,
+          ...(first.accountName ? { accountName: first.accountName } : {}),
+          previousCount: appending ? (open?.memberCount ?? 0) : 0,
+        },
+      }),
+    );
+    if (!appending) plan.opens.push(key);
+  }
+
+  for (const unit of singles) {
+    plan.deliveries.push(
+      buildDelivery(unit.findings, 'new', {
+        destinations: unit.destinations,
+        ...(unit.route ? { route: unit.route } : {}),
+      }),
+    );
+  }
+  return plan;
+}
+
+/**
+ * Split deliveries into workflow executions that stay under the Step Functions input limit. A group
+ * too large for one execution is cut into parts: the first keeps its mode, the rest append.
+ */
+export function packExecutions(deliveries: readonly Delivery[], maxBytes: number): Delivery[][] {
+  const executions: Delivery[][] = [];
+  let current: Delivery[] = [];
+  let size = 0;
+  const flush = () => {
+    if (current.length > 0) executions.push(current);
+    current = [];
+    size = 0;
+  };
+  for (const delivery of deliveries.flatMap((d) => splitDelivery(d, maxBytes))) {
+    const bytes = Buffer.byteLength(JSON.stringify(delivery));
+    if (size + bytes > maxBytes) flush();
+    current.push(delivery);
+    size += bytes;
+  }
+  flush();
+  return executions;
+}
+
+function splitDelivery(delivery: Delivery, maxBytes: number): Delivery[] {
+  const bytes = Buffer.byteLength(JSON.stringify(delivery));
+  if (bytes <= maxBytes || delivery.members.length < 2 || !delivery.group) return [delivery];
+  const perPart = Math.max(1, Math.floor((delivery.members.length * maxBytes) / bytes / 1.1));
+  const parts: Delivery[] = [];
+  for (let start = 0; start < delivery.members.length; start += perPart) {
+    const members = delivery.members.slice(start, start + perPart);
+    const first = start === 0;
+    parts.push({
+      ...delivery,
+      deliveryId: first ? delivery.deliveryId : `${delivery.deliveryId}-${start / perPart}`,
+      mode: first ? delivery.mode : 'append',
+      members,
+      group: { ...delivery.group, previousCount: delivery.group.previousCount + start },
+    });
+  }
+  return parts;
+}
