@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { Route } from '../domain/delivery.js';
+import { DEFAULT_GROUPING } from '../domain/grouping.js';
 import {
-  DEFAULT_GROUPING,
   DEFAULT_ROUTE_NAME,
   type NotificationPolicy,
   type PolicyDefaults,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SEVERITY_LABELS } from '../domain/severity.js';
+import { DEFAULT_POLICY_FILE } from './constants.js';
 
 /** A setting that is missing or malformed: names the variable, fails the cold start. */
 export class ConfigError extends Error {
@@ -33,6 +34,7 @@ const dispatchSchema = ledgerSchema.extend({
   AWS_REGION: nonEmpty.optional(),
   ACCOUNT_NAMES: accountNames,
   STATE_MACHINE_ARN: nonEmpty.optional(),
+  NOTIFICATION_POLICY_FILE: nonEmpty.default(DEFAULT_POLICY_FILE),
 });
 
 const slackSchema = ledgerSchema.extend({
@@ -130,6 +132,7 @@ export function loadDispatchSettings(env: Env) {
     homeRegion: parsed.HOME_REGION ?? parsed.AWS_REGION,
     accountNames: parsed.ACCOUNT_NAMES,
     stateMachineArn: parsed.STATE_MACHINE_ARN,
+    policyFile: parsed.NOTIFICATION_POLICY_FILE,
   };
 }
 export type DispatchSettings = ReturnType<typeof loadDispatchSettings>;

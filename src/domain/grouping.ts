@@ -1,4 +1,4 @@
-import { buildDelivery, type Delivery, type Destinations, type Route } from './delivery.js';
+import { buildDelivery, type Delivery, type Destinations, type Route, type Suppression } from './delivery.js';
 import type { Finding } from './finding.js';
 import { severityRank } from './severity.js';
 
@@ -180,16 +180,21 @@ export function planDeliveries(
  * Split deliveries into workflow executions that stay under the Step Functions input limit. A group
  * too large for one execution is cut into parts: the first keeps its mode, the rest append.
  */
-export function packExecutions(deliveries: readonly Delivery[], maxBytes: number): Delivery[][] {
-  const executions: Delivery[][] = [];
-  let current: Delivery[] = [];
+export function packExecutions<T extends Delivery | Suppression>(
+  items: readonly T[],
+  maxBytes: number,
+): T[][] {
+  const executions: T[][] = [];
+  let current: T[] = [];
   let size = 0;
   const flush = () => {
     if (current.length > 0) executions.push(current);
     current = [];
     size = 0;
   };
-  for (const delivery of deliveries.flatMap((d) => splitDelivery(d, maxBytes))) {
+  for (const delivery of items.flatMap((item) =>
+    'finding' in item ? (splitDelivery(item, maxBytes) as T[]) : [item],
+  )) {
     const bytes = Buffer.byteLength(JSON.stringify(delivery));
     if (size + bytes > maxBytes) flush();
     current.push(delivery);

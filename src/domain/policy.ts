@@ -1,5 +1,6 @@
 import type { Destinations, Route } from './delivery.js';
 import type { Finding } from './finding.js';
+import { DEFAULT_GROUPING, type GroupingSettings } from './grouping.js';
 import { isAtOrAbove, type SeverityLabel, severityRank } from './severity.js';
 
 /**
@@ -62,14 +63,6 @@ export interface Thresholds {
   backlog: SeverityLabel;
 }
 
-export interface GroupingSettings {
-  enabled: boolean;
-  /** Findings of one control (or GuardDuty type) in one account, in one batch, that open a group. */
-  minFindings: number;
-  /** An open group absorbs later findings of its key for this long after its last delivery. */
-  windowMinutes: number;
-}
-
 /** A validated policy with every default applied. */
 export interface NotificationPolicy {
   version: 1;
@@ -93,7 +86,6 @@ export type PolicyOutcome =
   | { action: 'suppress'; rule: string; note: string };
 
 export const DEFAULT_ROUTE_NAME = 'default';
-export const DEFAULT_GROUPING: GroupingSettings = { enabled: true, minFindings: 3, windowMinutes: 60 };
 /** Security Hub's limit on `Note.Text`. */
 export const MAX_NOTE_LENGTH = 512;
 

@@ -4,18 +4,34 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { Ledger } from '../adapters/ledger.js';
+import { loadPolicyFile, policyDefaultsFromEnv } from '../config/policy-file.js';
 import { ConfigError, type DispatchSettings, loadDispatchSettings } from '../config/settings.js';
-import { buildDelivery, type Delivery, shortHash, type WorkflowInput } from '../domain/delivery.js';
+import {
+  type Delivery,
+  type Destinations,
+  memberKey,
+  type Route,
+  type Suppression,
+  shortHash,
+  type WorkflowInput,
+} from '../domain/delivery.js';
 import { FindingValidationError } from '../domain/errors.js';
 import type { Finding } from '../domain/finding.js';
+import { type Candidate, groupKey, packExecutions, planDeliveries } from '../domain/grouping.js';
 import { parseImportedEvent } from '../domain/imported-event.js';
 import { decideAgainstLedger, type LedgerEntry } from '../domain/ledger-entry.js';
-import { decideNotification } from '../domain/notification-policy.js';
+import {
+  evaluatePolicy,
+  groupingSettings,
+  type NotificationPolicy,
+  resolveAccountName,
+} from '../domain/policy.js';
 import { lambda, makeLogger, once } from './runtime.js';
 
 export type FindingOutcome =
   | { key: string; outcome: 'queued'; mode: Delivery['mode']; deliveryId: string }
   | { key: string; outcome: 'filtered'; reason: string }
+  | { key: string; outcome: 'suppressed'; rule: string }
   | { key: string; outcome: 'already-filed'; issueKey?: string; slackTs?: string };
 
 export interface Rejection {
@@ -36,7 +52,9 @@ export interface DispatchReport {
 
 export interface DispatchDeps {
   settings: () => DispatchSettings;
-  ledger: () => Pick<Ledger, 'getMany'>;
+  policy: () => NotificationPolicy;
+  ledger: () => Pick<Ledger, 'getMany' | 'getGroups' | 'openGroup'>;
+  now?: () => Date;
   startWorkflow: (input: WorkflowInput, name: string) => Promise<void>;
   /** Keeps rejected input (production: the dead-letter queue). */
   deadLetter: (rejections: Rejection[]) => Promise<void>;
@@ -44,12 +62,12 @@ export interface DispatchDeps {
   onReport?: (report: DispatchReport) => void;
 }
 
-interface Candidate {
+interface Parsed {
   finding: Finding;
   messageId: string;
 }
 
-function parseRecord(record: SQSRecord, settings: DispatchSettings, report: DispatchReport): Candidate[] {
+function parseRecord(record: SQSRecord, settings: DispatchSettings, report: DispatchReport): Parsed[] {
   let event: unknown;
   try {
     event = JSON.parse(record.body);
@@ -94,8 +112,8 @@ function parseRecord(record: SQSRecord, settings: DispatchSettings, report: Disp
 }
 
 /** Keep the latest version of each finding the batch carries more than once. */
-function latestByKey(candidates: Candidate[]): Candidate[] {
-  const latest = new Map<string, Candidate>();
+function latestByKey<T extends { finding: Finding }>(candidates: T[]): T[] {
+  const latest = new Map<string, T>();
   for (const candidate of candidates) {
     const seen = latest.get(candidate.finding.key);
     if (!seen || Date.parse(candidate.finding.updatedAt) >= Date.parse(seen.finding.updatedAt)) {
@@ -105,57 +123,122 @@ function latestByKey(candidates: Candidate[]): Candidate[] {
   return [...latest.values()];
 }
 
+/** Step Functions takes at most 256 KB of input: each execution is packed below this. */
+export const MAX_EXECUTION_INPUT_BYTES = 200_000;
+
+interface Notified extends Parsed {
+  route: Route;
+  destinations: Destinations;
+}
+
+/** Suppressed findings, one workflow item a rule (the workflow marks 100 a call). */
+function buildSuppressions(
+  suppressed: Array<{ finding: Finding; rule: string; note: string }>,
+): Suppression[] {
+  const byRule = new Map<string, { note: string; findings: Finding[] }>();
+  for (const { finding, rule, note } of suppressed) {
+    const entry = byRule.get(rule) ?? { note, findings: [] };
+    entry.findings.push(finding);
+    byRule.set(rule, entry);
+  }
+  return [...byRule].map(([rule, { note, findings }]) => ({
+    deliveryId: shortHash(`suppress|${rule}|${findings.map((f) => `${f.key}@${f.updatedAt}`).join(',')}`),
+    deliveryKey: `suppression|${rule}`,
+    mode: 'suppress' as const,
+    note,
+    members: findings.map((finding) => ({ identifier: finding.identifier })),
+  }));
+}
+
 /**
- * Validate and normalise each queued event, apply the rule's conditions, check the ledger, and
- * start one workflow execution for the batch's deliveries.
+ * Validate and normalise each queued event, apply the notification policy, check the ledger, plan
+ * the deliveries (consolidation, storm groups) and start the workflow for them, in as few executions
+ * as the input limit allows.
  */
 export async function dispatchBatch(records: SQSRecord[], deps: DispatchDeps): Promise<DispatchReport> {
   const settings = deps.settings();
+  const policy = deps.policy();
   const report: DispatchReport = { outcomes: [], rejected: [], executions: [], batchItemFailures: [] };
 
-  const candidates: Candidate[] = [];
+  const notified: Notified[] = [];
+  const suppressed: Array<Parsed & { rule: string; note: string }> = [];
   for (const record of records) {
-    for (const candidate of parseRecord(record, settings, report)) {
-      const decision = decideNotification(candidate.finding, settings);
-      if (decision.notify) candidates.push(candidate);
-      else report.outcomes.push({ key: candidate.finding.key, outcome: 'filtered', reason: decision.reason });
+    for (const parsed of parseRecord(record, settings, report)) {
+      const accountName = resolveAccountName(parsed.finding, policy);
+      if (accountName) parsed.finding.accountName = accountName;
+      const outcome = evaluatePolicy(parsed.finding, policy);
+      if (outcome.action === 'notify')
+        notified.push({ ...parsed, route: outcome.route, destinations: outcome.destinations });
+      else if (outcome.action === 'suppress')
+        suppressed.push({ ...parsed, rule: outcome.rule, note: outcome.note });
+      else report.outcomes.push({ key: parsed.finding.key, outcome: 'filtered', reason: outcome.reason });
     }
   }
 
-  const unique = latestByKey(candidates);
+  const unique = latestByKey(notified);
+  const ledger = deps.ledger();
   const entries: Map<string, LedgerEntry> =
-    unique.length > 0 ? await deps.ledger().getMany(unique.map((c) => c.finding.key)) : new Map();
+    unique.length > 0 ? await ledger.getMany(unique.map((c) => c.finding.key)) : new Map();
 
-  const deliveries: Delivery[] = [];
-  const contributors = new Set<string>();
-  for (const { finding, messageId } of unique) {
+  const candidates: Candidate[] = [];
+  const messageIdOf = new Map<string, string>();
+  for (const { finding, messageId, route, destinations } of unique) {
     const decision = decideAgainstLedger(finding, entries.get(finding.key));
     if (decision.kind === 'already-filed') {
       const { issueKey, slackTs } = decision.entry;
       report.outcomes.push({ key: finding.key, outcome: 'already-filed', issueKey, slackTs });
       continue;
     }
-    const delivery = buildDelivery(finding, decision.kind);
-    deliveries.push(delivery);
-    contributors.add(messageId);
-    report.outcomes.push({
-      key: finding.key,
-      outcome: 'queued',
-      mode: delivery.mode,
-      deliveryId: delivery.deliveryId,
-    });
+    candidates.push({ finding, mode: decision.kind, route, destinations });
+    messageIdOf.set(finding.key, messageId);
   }
 
-  if (deliveries.length > 0) {
+  const grouping = groupingSettings(policy);
+  const now = deps.now?.() ?? new Date();
+  const groupKeys = [...new Set(candidates.flatMap((c) => groupKey(c.finding, c.route) ?? []))];
+  let groups = groupKeys.length > 0 && grouping.enabled ? await ledger.getGroups(groupKeys) : new Map();
+  let plan = planDeliveries(candidates, groups, grouping, now);
+  // Open each new group with a conditional write; one another batch opened meanwhile is appended to.
+  const batchToken = shortHash(records.map((r) => r.messageId).join(','), 32);
+  const lost: string[] = [];
+  for (const key of plan.opens) {
+    if (!(await ledger.openGroup(key, batchToken, grouping.windowMinutes))) lost.push(key);
+  }
+  if (lost.length > 0) {
+    groups = await ledger.getGroups(groupKeys);
+    plan = planDeliveries(candidates, groups, grouping, now);
+  }
+
+  const items: Array<Delivery | Suppression> = [...plan.deliveries, ...buildSuppressions(suppressed)];
+  for (const delivery of plan.deliveries) {
+    for (const member of delivery.members) {
+      const key = memberKey(member);
+      report.outcomes.push({ key, outcome: 'queued', mode: delivery.mode, deliveryId: delivery.deliveryId });
+    }
+  }
+  for (const { finding, rule } of suppressed) {
+    report.outcomes.push({ key: finding.key, outcome: 'suppressed', rule });
+  }
+
+  for (const execution of packExecutions(items, MAX_EXECUTION_INPUT_BYTES)) {
     // The same batch redelivered by SQS gets the same name: StartExecution is then a no-op.
-    const batchId = shortHash(deliveries.map((d) => d.deliveryId).join(','), 32);
+    const batchId = shortHash(execution.map((d) => d.deliveryId).join(','), 32);
     const name = `batch-${batchId}`;
     try {
-      await deps.startWorkflow({ batchId, deliveries }, name);
-      report.executions.push({ name, deliveries: deliveries.length });
+      await deps.startWorkflow({ batchId, deliveries: execution }, name);
+      report.executions.push({ name, deliveries: execution.length });
     } catch (error) {
       deps.logger.error('could not start the workflow; the batch goes back to the queue', { error, name });
-      for (const messageId of contributors) report.batchItemFailures.push({ itemIdentifier: messageId });
+      const failed = new Set(report.batchItemFailures.map((f) => f.itemIdentifier));
+      for (const item of execution) {
+        for (const member of item.members) {
+          const messageId = messageIdOf.get(memberKey(member)) ?? suppressedMessageId(suppressed, member);
+          if (messageId && !failed.has(messageId)) {
+            report.batchItemFailures.push({ itemIdentifier: messageId });
+            failed.add(messageId);
+          }
+        }
+      }
     }
   }
 
@@ -175,6 +258,13 @@ export async function dispatchBatch(records: SQSRecord[], deps: DispatchDeps): P
     }
   }
   return report;
+}
+
+function suppressedMessageId(
+  suppressed: Array<Parsed & { rule: string }>,
+  member: { identifier: { Id: string; ProductArn: string } },
+): string | undefined {
+  return suppressed.find((s) => s.finding.key === memberKey(member))?.messageId;
 }
 
 export function makeHandler(deps: DispatchDeps) {
@@ -205,6 +295,7 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): DispatchDeps 
   const ledger = once(() => new Ledger(new DynamoDBClient({}), settings().ledgerTable));
   return {
     settings,
+    policy: once(() => loadPolicyFile(settings().policyFile, policyDefaultsFromEnv(env))),
     ledger,
     logger: makeLogger(),
     startWorkflow: async (input, name) => {

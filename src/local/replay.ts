@@ -10,11 +10,12 @@ import {
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { Ledger } from '../adapters/ledger.js';
 import { DISPATCH_BATCH_SIZE } from '../config/constants.js';
-import { type DispatchSettings, loadDispatchSettings } from '../config/settings.js';
+import { loadPolicyFile, policyDefaultsFromEnv } from '../config/policy-file.js';
+import { loadDispatchSettings } from '../config/settings.js';
 import { chunk } from '../domain/delivery.js';
 import { buildEventPattern, matchesEventPattern } from '../domain/event-rule.js';
 import { IMPORTED_DETAIL_TYPE, parseImportedEvent, SECURITY_HUB_SOURCE } from '../domain/imported-event.js';
-import { decideNotification } from '../domain/notification-policy.js';
+import { evaluatePolicy, minimumThreshold, type NotificationPolicy } from '../domain/policy.js';
 import * as dispatch from '../handlers/dispatch.js';
 import * as fileBacklogIssue from '../handlers/file-backlog-issue.js';
 import * as postSlackMessage from '../handlers/post-slack-message.js';
@@ -28,7 +29,14 @@ import {
 } from './local-workflow.js';
 import { type Env, type Sandbox, startSandbox } from './sandbox.js';
 
-export type Outcome = 'notified' | 'reopened' | 'already filed' | 'filtered' | 'rejected' | 'failed';
+export type Outcome =
+  | 'notified'
+  | 'reopened'
+  | 'already filed'
+  | 'filtered'
+  | 'suppressed'
+  | 'rejected'
+  | 'failed';
 
 export interface FindingResult {
   key: string;
@@ -101,12 +109,12 @@ const PATTERN_MISMATCH =
   'a field the pattern requires (Workflow.Status, RecordState, Severity.Label) is missing or differs';
 
 /** Why the rule passed over an event's findings, in the policy's words where it can tell. */
-function whyNotMatched(event: unknown, settings: DispatchSettings): Array<{ key: string; reason: string }> {
+function whyNotMatched(event: unknown, policy: NotificationPolicy): Array<{ key: string; reason: string }> {
   try {
-    const parsed = parseImportedEvent(event, settings);
+    const parsed = parseImportedEvent(event);
     const reasons = parsed.findings.map((finding) => {
-      const decision = decideNotification(finding, settings);
-      return { key: finding.key, reason: decision.notify ? PATTERN_MISMATCH : decision.reason };
+      const outcome = evaluatePolicy(finding, policy);
+      return { key: finding.key, reason: outcome.action === 'filter' ? outcome.reason : PATTERN_MISMATCH };
     });
     return [
       ...reasons,
@@ -194,7 +202,8 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
         dynamo.send(new UpdateItemCommand(p as unknown as UpdateItemCommandInput)),
       ),
     };
-    const pattern = buildEventPattern(settings.minSeverity);
+    const policy = loadPolicyFile(settings.policyFile, policyDefaultsFromEnv(env));
+    const pattern = buildEventPattern(minimumThreshold(policy));
     const ledger = new Ledger(dynamo, settings.ledgerTable);
     let replayCount = 0;
 
@@ -219,7 +228,7 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
         } else if (matchesEventPattern(event, pattern)) {
           queued.push(event);
         } else {
-          for (const { key, reason } of whyNotMatched(event, settings)) {
+          for (const { key, reason } of whyNotMatched(event, policy)) {
             results.push({
               key,
               outcome: 'filtered',
@@ -252,6 +261,9 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
           for (const outcome of report.outcomes) {
             if (outcome.outcome === 'filtered')
               results.push({ key: outcome.key, outcome: 'filtered', detail: outcome.reason });
+            if (outcome.outcome === 'suppressed') {
+              results.push({ key: outcome.key, outcome: 'suppressed', detail: `rule ${outcome.rule}` });
+            }
             if (outcome.outcome === 'already-filed') {
               results.push({
                 key: outcome.key,
@@ -277,8 +289,10 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
           fakeContext('dispatch'),
         )) as SQSBatchResponse;
         for (const report of reports.splice(0)) {
-          const run = runs.find((candidate) => report.executions.some((e) => e.name === candidate.name));
-          await collectDeliveries(report, run, results, ledger);
+          const reportRuns = runs.filter((candidate) =>
+            report.executions.some((e) => e.name === candidate.name),
+          );
+          await collectDeliveries(report, reportRuns, results, ledger);
         }
         if (response.batchItemFailures.length > 0) {
           print(
@@ -348,11 +362,12 @@ function sqsRecord(event: unknown, messageId: string): SQSRecord {
 /** Each queued finding's outcome, from its execution's results; a failure's cause from the ledger. */
 async function collectDeliveries(
   report: dispatch.DispatchReport,
-  run: WorkflowRun | undefined,
+  runs: WorkflowRun[],
   results: FindingResult[],
   ledger: Pick<Ledger, 'get'>,
 ): Promise<void> {
-  const deliveries = run ? resultsOf(run) : [];
+  const deliveries = runs.flatMap(resultsOf);
+  const failedRun = runs.find((run) => run.status === 'FAILED' && run.error !== 'DeliveryFailed');
   for (const outcome of report.outcomes) {
     if (outcome.outcome !== 'queued') continue;
     const delivery = deliveries.find((d) => d.deliveryId === outcome.deliveryId);
@@ -375,7 +390,9 @@ async function collectDeliveries(
         detail: recorded ? firstLine(recorded) : delivery.error,
       });
     } else {
-      const detail = `execution ${run?.name}: ${run?.error ?? 'no result'}: ${run?.cause ?? ''}`;
+      const detail = failedRun
+        ? `execution ${failedRun.name}: ${failedRun.error}: ${failedRun.cause ?? ''}`
+        : 'no result from the workflow';
       results.push({ key: outcome.key, outcome: 'failed', detail });
     }
   }

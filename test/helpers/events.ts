@@ -65,3 +65,37 @@ export function controlFindingEvents(count: number, severity = 'HIGH'): Imported
     ),
   );
 }
+
+/**
+ * A storm: `count` FAILED control findings spread round-robin over `controls` × `accounts`, each
+ * on its own resource, each its own event (as Security Hub sends them).
+ */
+export function stormEvents(count: number, controls: string[], accounts: string[]): ImportedEvent[] {
+  const base = loadEvent('fsbp-cloudtrail-2.json');
+  return Array.from({ length: count }, (_, index) => {
+    const control = controls[index % controls.length] as string;
+    const account = accounts[Math.floor(index / controls.length) % accounts.length] as string;
+    return withFinding(
+      base,
+      (finding) => {
+        const id = `arn:aws:securityhub:us-east-2:${account}:subscription/aws-foundational-security-best-practices/v/1.0.0/${control}/finding/storm-${index}`;
+        finding.Id = id;
+        finding.AwsAccountId = account;
+        finding.GeneratorId = `aws-foundational-security-best-practices/v/1.0.0/${control}`;
+        finding.Title = `${control} storm control`;
+        finding.Severity = { Label: 'HIGH' };
+        finding.Compliance = { Status: 'FAILED', SecurityControlId: control };
+        finding.ProductFields = { ControlId: control };
+        finding.Resources = [
+          {
+            Type: 'AwsS3Bucket',
+            Id: `arn:aws:s3:::storm-bucket-${index}`,
+            Partition: 'aws',
+            Region: 'us-east-2',
+          },
+        ];
+      },
+      `storm-event-${index}`,
+    );
+  });
+}

@@ -48,6 +48,7 @@ const SERVICE_FILES = [
   'functions',
   'config',
   'statemachines',
+  'policy',
   'src',
   'package.json',
   'tsconfig.json',

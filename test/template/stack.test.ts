@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISPATCH_BATCH_SIZE, DISPATCH_BATCHING_WINDOW_SECONDS } from '../../src/config/constants.js';
 import { buildEventPattern } from '../../src/domain/event-rule.js';
@@ -8,6 +10,7 @@ import {
   type PackagedStack,
   packageStack,
   policyStatements,
+  ROOT,
   removeServiceCopies,
   resource,
   resourcesOfType,
@@ -78,6 +81,19 @@ describe('serverless package', () => {
       'postSlackMessage.zip',
     ]);
     for (const size of Object.values(stack.artifacts)) expect(size).toBeLessThan(5 * 1024 * 1024);
+  });
+
+  it('packages the notification policy with dispatch, where its environment points', () => {
+    const entries = execFileSync('unzip', ['-Z1', join(ROOT, '.serverless', 'dispatch.zip')], {
+      encoding: 'utf8',
+    });
+
+    expect(entries.split('\n')).toContain('policy/notification-policy.yml');
+    expect(environment('dispatch')).toMatchObject({
+      NOTIFICATION_POLICY_FILE: 'policy/notification-policy.yml',
+      SLACK_CHANNEL: 'security-alerts',
+      BACKLOG_PROJECT_KEY: 'SEC',
+    });
   });
 });
 
@@ -327,6 +343,7 @@ describe('IAM', () => {
         'dynamodb:GetItem',
         'states:StartExecution',
         'states:DescribeExecution',
+        'dynamodb:UpdateItem',
       ].sort(),
     );
     expect(dispatch.get('states:StartExecution')).toEqual([{ Ref: STATE_MACHINE }]);
@@ -337,9 +354,9 @@ describe('IAM', () => {
     expect(dispatch.get('sqs:ReceiveMessage')).toEqual([getAtt('BufferQueue')]);
     expect(dispatch.get('dynamodb:BatchGetItem')).toEqual([getAtt('LedgerTable')]);
 
-    for (const [fn, parameter] of [
-      ['fileBacklogIssue', '/securityhub-notifier/dev/backlog-api-key'],
-      ['postSlackMessage', '/securityhub-notifier/dev/slack-bot-token'],
+    for (const [fn, parameter, extra] of [
+      ['fileBacklogIssue', '/securityhub-notifier/dev/backlog-api-key', []],
+      ['postSlackMessage', '/securityhub-notifier/dev/slack-bot-token', ['dynamodb:BatchWriteItem']],
     ] as const) {
       const actions = allowedActions(template, FUNCTIONS[fn].role);
       expect([...actions.keys()].sort(), fn).toEqual(
@@ -350,6 +367,7 @@ describe('IAM', () => {
           'dynamodb:UpdateItem',
           'ssm:GetParameter',
           'kms:Decrypt',
+          ...extra,
         ].sort(),
       );
       const parameterArn = `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${parameter}`;

@@ -2,6 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { WorkflowInput } from '../../src/domain/delivery.js';
 import type { LedgerEntry } from '../../src/domain/ledger-entry.js';
+import { defaultPolicy } from '../../src/domain/policy.js';
 import { type DispatchDeps, makeHandler, type Rejection } from '../../src/handlers/dispatch.js';
 import { makeLogger } from '../../src/handlers/runtime.js';
 import { loadEvent, withFinding } from '../helpers/events.js';
@@ -20,12 +21,22 @@ function fakeDeps(options: { entries?: LedgerEntry[]; startFails?: boolean } = {
       homeRegion: 'ap-northeast-1',
       accountNames: {},
       stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:test',
+      policyFile: 'unused',
     }),
+    policy: () =>
+      defaultPolicy({
+        minSeverity: 'MEDIUM',
+        slackChannel: '#sec',
+        backlogProjectKey: 'SEC',
+        backlogIssueType: 'Task',
+      }),
     ledger: () => ({
       getMany: async (keys) =>
         new Map(
           (options.entries ?? []).filter((e) => keys.includes(e.findingKey)).map((e) => [e.findingKey, e]),
         ),
+      getGroups: async () => new Map(),
+      openGroup: async () => true,
     }),
     startWorkflow: async (input, name) => {
       if (options.startFails) throw new Error('ThrottlingException');
