@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Route } from '../domain/delivery.js';
 import { DEFAULT_GROUPING } from '../domain/grouping.js';
 import {

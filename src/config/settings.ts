@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SEVERITY_LABELS } from '../domain/severity.js';
 import { DEFAULT_POLICY_FILE } from './constants.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Delivery, IssueRef } from '../domain/delivery.js';
 import { FindingValidationError } from '../domain/errors.js';
 
