@@ -117,6 +117,25 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
     expect(h.backlog.issue(filed.key)?.statusId).toBe(1);
   });
 
+  it('comments once when the same reopen arrives from two executions at once', async () => {
+    const event = uniqueEvent(CONTROL, uniqueLabel());
+    const filed = await fileIssue(fileIssueInput(event, 'exec-new'), h.fileIssueDeps);
+    const reopened = reopenedEvent(event, '2030-01-05T00:00:00Z');
+    const inputs = [
+      fileIssueInput(reopened, 'exec-a', 'reopen'),
+      fileIssueInput(reopened, 'exec-b', 'reopen'),
+    ];
+
+    const settled = await Promise.allSettled(inputs.map((input) => fileIssue(input, h.fileIssueDeps)));
+    const retries = await Promise.all(inputs.map((input) => fileIssue(input, h.fileIssueDeps)));
+
+    for (const outcome of settled) {
+      if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(ClaimHeldError);
+    }
+    expect(retries.map((r) => r.key)).toEqual([filed.key, filed.key]);
+    expect(h.backlog.commentsOf(filed.key)).toHaveLength(1);
+  });
+
   it('sets a closed issue back to Open with the reopen comment in the same write', async () => {
     const event = uniqueEvent(CONTROL, uniqueLabel());
     const filed = await fileIssue(fileIssueInput(event, 'exec-new'), h.fileIssueDeps);

@@ -117,6 +117,26 @@ describe('postMessage against the Slack emulator, exactly once', () => {
     expect(h.postCallsWith(label)).toHaveLength(1);
   });
 
+  it('posts one reply when the same reopen arrives from two executions at once', async () => {
+    const { label, event, post } = await filedDelivery();
+    const original = await postMessage(post, h.postMessageDeps);
+    const reopened = reopenedEvent(event, '2030-01-06T00:00:00Z');
+    const inputs = [
+      (await reopenInputs(reopened, 'exec-a')).post,
+      (await reopenInputs(reopened, 'exec-b')).post,
+    ];
+
+    const settled = await Promise.allSettled(inputs.map((input) => postMessage(input, h.postMessageDeps)));
+    const retries = await Promise.all(inputs.map((input) => postMessage(input, h.postMessageDeps)));
+
+    for (const outcome of settled) {
+      if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(ClaimHeldError);
+    }
+    expect(retries.every((r) => r.threadTs === original.ts)).toBe(true);
+    const replies = h.messagesWith(label).filter((message) => message.threadTs === original.ts);
+    expect(replies).toHaveLength(1);
+  });
+
   it('posts a reopen as a broadcast reply in the original thread, once', async () => {
     const { label, event, post } = await filedDelivery();
     const original = await postMessage(post, h.postMessageDeps);
