@@ -11,7 +11,9 @@ function record(body: unknown, messageId: string): SQSRecord {
   return { messageId, body: typeof body === 'string' ? body : JSON.stringify(body) } as SQSRecord;
 }
 
-function fakeDeps(options: { entries?: LedgerEntry[]; startFails?: boolean } = {}) {
+function fakeDeps(
+  options: { entries?: LedgerEntry[]; startFails?: boolean; deadLetterFails?: boolean } = {},
+) {
   const started: Array<{ input: WorkflowInput; name: string }> = [];
   const deadLettered: Rejection[] = [];
   const deps: DispatchDeps = {
@@ -43,6 +45,7 @@ function fakeDeps(options: { entries?: LedgerEntry[]; startFails?: boolean } = {
       started.push({ input, name });
     },
     deadLetter: async (rejections) => {
+      if (options.deadLetterFails) throw new Error('SQS unavailable');
       deadLettered.push(...rejections);
     },
     logger: makeLogger(),
@@ -81,6 +84,19 @@ describe('dispatch handler', () => {
       ['m2', '(unparsed)', 'body'],
       ['m3', 'bad-event', 'detail.findings[0].AwsAccountId'],
     ]);
+  });
+
+  it('fails only the bad records when they cannot be dead-lettered, after delivering the good ones', async () => {
+    const { deps, started } = fakeDeps({ deadLetterFails: true });
+    const malformed = withFinding(control, (f) => delete f.Title, 'bad-event');
+
+    const response = await makeHandler(deps)(
+      { Records: [record(guardDuty, 'm1'), record(malformed, 'm2'), record(control, 'm3')] } as never,
+      context,
+    );
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
+    expect(started[0]?.input.deliveries).toHaveLength(2);
   });
 
   it('reports the records whose workflow could not be started, so SQS delivers them again', async () => {
