@@ -1,7 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { BacklogTracker, type IssueTarget } from '../adapters/backlog.js';
 import { ClaimHeldError, Ledger } from '../adapters/ledger.js';
 import { makeSecret } from '../config/secrets.js';
@@ -10,7 +8,7 @@ import { buildReopenComment, type PriorityOverrides } from '../domain/backlog-is
 import type { Delivery, IssueRef } from '../domain/delivery.js';
 import { findingMarker } from '../domain/finding-marker.js';
 import { buildBacklogDeliveryIssue, buildGroupAppendComment } from '../domain/group-issue.js';
-import { lambda, makeLogger, once } from './runtime.js';
+import { lambda, lazySecretClients, makeLogger, once } from './runtime.js';
 import { type FileIssueInput, parseFileIssueInput } from './task-input.js';
 
 type LedgerPort = Pick<
@@ -131,10 +129,7 @@ export function makeHandler(deps: FileIssueDeps) {
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): FileIssueDeps {
   const settings = once(() => loadBacklogSettings(env));
   const dynamo = new DynamoDBClient({});
-  const secretClients = {
-    ssm: once(() => new SSMClient({})),
-    secretsManager: once(() => new SecretsManagerClient({})),
-  };
+  const secretClients = lazySecretClients();
   return {
     logger: makeLogger(),
     ledger: once(() => new Ledger(dynamo, settings().ledgerTable)),

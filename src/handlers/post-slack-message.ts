@@ -1,7 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { ClaimHeldError, Ledger } from '../adapters/ledger.js';
 import { SlackPoster } from '../adapters/slack.js';
 import { makeSecret } from '../config/secrets.js';
@@ -9,7 +7,7 @@ import { loadSlackSettings } from '../config/settings.js';
 import { type Delivery, type IssueRef, memberKey, type SlackRef } from '../domain/delivery.js';
 import { buildSlackDeliveryMessage } from '../domain/group-message.js';
 import type { SlackMessage } from '../domain/slack-message.js';
-import { lambda, makeLogger, once } from './runtime.js';
+import { lambda, lazySecretClients, makeLogger, once } from './runtime.js';
 import { type PostMessageInput, parsePostMessageInput } from './task-input.js';
 
 type LedgerPort = Pick<
@@ -166,10 +164,7 @@ export function makeHandler(deps: PostMessageDeps) {
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): PostMessageDeps {
   const settings = once(() => loadSlackSettings(env));
   const dynamo = new DynamoDBClient({});
-  const secretClients = {
-    ssm: once(() => new SSMClient({})),
-    secretsManager: once(() => new SecretsManagerClient({})),
-  };
+  const secretClients = lazySecretClients();
   return {
     logger: makeLogger(),
     channel: () => settings().channel,

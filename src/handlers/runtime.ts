@@ -1,7 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import type { SecretClients } from '../config/secrets.js';
 
 export const SERVICE_NAME = 'securityhub-notifier';
 
@@ -24,4 +27,9 @@ export function once<T>(make: () => T): () => T {
     made ??= { value: make() };
     return made.value;
   };
+}
+
+/** The secret stores' clients, each created on first use (a function reads one of the two). */
+export function lazySecretClients(): SecretClients {
+  return { ssm: once(() => new SSMClient({})), secretsManager: once(() => new SecretsManagerClient({})) };
 }
