@@ -12,6 +12,11 @@ export interface WorkflowRun {
   output?: unknown;
   error?: string;
   cause?: string;
+  /**
+   * State transitions as Standard workflows bill them: every state entered, at any depth, plus
+   * every retry of a state (`StateEntered` + `StateRetried` events), in total and by state name.
+   */
+  transitions?: { total: number; byState: Record<string, number> };
 }
 
 export interface IntrinsicValues {
@@ -132,11 +137,37 @@ export async function runWorkflow(
   });
   try {
     const output = await execution.result;
-    return { name: options.name, status: 'SUCCEEDED', output };
+    return {
+      name: options.name,
+      status: 'SUCCEEDED',
+      output,
+      transitions: await countTransitions(execution),
+    };
   } catch (error) {
     const failure = (error as Error & { cause?: Error & { cause?: string } }).cause ?? (error as Error);
-    return { name: options.name, status: 'FAILED', error: failure.name, cause: failure.message };
+    return {
+      name: options.name,
+      status: 'FAILED',
+      error: failure.name,
+      cause: failure.message,
+      transitions: await countTransitions(execution),
+    };
   }
+}
+
+/** Drains a finished execution's event log (it holds every event until read). */
+async function countTransitions(execution: {
+  eventLogs: AsyncGenerator<{ type: string; state?: { name: string } }>;
+}): Promise<NonNullable<WorkflowRun['transitions']>> {
+  const byState: Record<string, number> = {};
+  let total = 0;
+  for await (const event of execution.eventLogs) {
+    if ((event.type === 'StateEntered' || event.type === 'StateRetried') && event.state) {
+      byState[event.state.name] = (byState[event.state.name] ?? 0) + 1;
+      total += 1;
+    }
+  }
+  return { total, byState };
 }
 
 /** Bind a Lambda handler as a Task: input and result go through JSON, as Lambda's do. */
