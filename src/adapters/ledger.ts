@@ -229,8 +229,9 @@ export class Ledger {
 
   /**
    * Open a storm group for `token` (dispatch, before it starts the workflow). Fails when the group is
-   * open already: active within the window and delivered, or being opened by a live execution.
-   * Reopening a closed group clears the old issue and message: a new storm gets a new issue.
+   * open already: active within the window and delivered, or being opened by a live execution (the
+   * same batch redelivered included: it then appends). Reopening a closed group clears the old issue
+   * and message: a new storm gets a new issue.
    */
   async openGroup(groupKey: string, token: string, windowMinutes: number): Promise<boolean> {
     const now = this.now();
@@ -244,7 +245,7 @@ export class Ledger {
           UpdateExpression:
             'SET openedBy = :token, openedAt = :now, lastActivityAt = :now, memberCount = :zero, #status = :opening, expiresAt = :exp REMOVE issueKey, issueUrl, issueId, slackChannel, slackTs, issueClaim, slackClaim, appendsPosted, appendsCommented',
           ConditionExpression:
-            'attribute_not_exists(findingKey) OR lastActivityAt < :windowStart OR (attribute_not_exists(slackTs) AND openedAt < :openingStale) OR openedBy = :token',
+            'attribute_not_exists(findingKey) OR lastActivityAt < :windowStart OR (attribute_not_exists(slackTs) AND openedAt < :openingStale)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':token': token,
