@@ -16,7 +16,8 @@ import {
 } from './backlog-issue.js';
 import { type Delivery, type DeliveryMember, memberKey } from './delivery.js';
 import { findingMarker, markerLine } from './finding-marker.js';
-import { isSeverityLabel, SEVERITY_LABELS, type SeverityLabel, severityRank } from './severity.js';
+import { findingsText, type GroupFacts, groupFacts, nonNegative, plural } from './group-facts.js';
+import { isSeverityLabel, type SeverityLabel } from './severity.js';
 
 export interface GroupCommentContext {
   textFormattingRule: TextFormattingRule;
@@ -35,75 +36,46 @@ export const GROUP_ISSUE_LIMITS = {
 // ---------------------------------------------------------------------------------------------
 // What a delivery's members share and how they differ.
 
-interface GroupFacts {
-  label: string;
-  accountId: string;
-  accountName: string | undefined;
-  previousCount: number;
-  total: number;
+/** The shared facts, with a severity always known and how the issue shows regions and the kind. */
+interface IssueFacts extends Omit<GroupFacts, 'highest'> {
+  /** With no member or representative label, the representative's severity as it is. */
   highest: SeverityLabel;
-  severities: Array<[SeverityLabel, number]>;
+  /** Distinct regions, in the members' order. */
   regions: string[];
   kindLabel: string;
 }
 
-function nonNegative(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
-}
-
-function groupFacts(delivery: Delivery): GroupFacts {
-  const { finding, members, group } = delivery;
-  const previousCount = nonNegative(group?.previousCount);
-  const counts = new Map<SeverityLabel, number>();
-  for (const member of members) {
-    if (isSeverityLabel(member.severity)) counts.set(member.severity, (counts.get(member.severity) ?? 0) + 1);
-  }
-  const severities = [...SEVERITY_LABELS]
-    .reverse()
-    .filter((label) => counts.has(label))
-    .map((label): [SeverityLabel, number] => [label, counts.get(label) ?? 0]);
-  const highest = [...counts.keys()].reduce<SeverityLabel>(
-    (top, label) => (severityRank(label) > severityRank(top) ? label : top),
-    finding.severity,
-  );
-  const regions = [...new Set(members.map((member) => normalizeInline(member.region)))].filter(Boolean);
+function issueFacts(delivery: Delivery): IssueFacts {
+  const { finding, members } = delivery;
+  const facts = groupFacts(delivery);
   return {
-    label: group?.label ?? finding.control?.id ?? finding.guardDuty?.type ?? finding.title,
-    accountId: group?.accountId ?? finding.accountId,
-    accountName: group?.accountName ?? finding.accountName,
-    previousCount,
-    total: previousCount + members.length,
-    highest,
-    severities,
-    regions,
+    ...facts,
+    highest: facts.highest ?? finding.severity,
+    regions: [...new Set(members.map((member) => normalizeInline(member.region)))].filter(Boolean),
     kindLabel: finding.guardDuty ? 'GuardDuty finding type' : finding.control ? 'Control' : 'Grouped by',
   };
 }
 
-function findings(n: number): string {
-  return `${n} ${n === 1 ? 'finding' : 'findings'}`;
-}
-
 /** `[HIGH] CloudTrail.2: 137 findings in prod-payments`: plain text, one line, ≤255. */
-function groupSummary(facts: GroupFacts): string {
+function groupSummary(facts: IssueFacts): string {
   const name = normalizeInline(facts.accountName ?? '');
   const account = truncateText(
     name === '' ? normalizeInline(facts.accountId) : name,
     GROUP_ISSUE_LIMITS.accountLabel,
   );
   const prefix = `[${facts.highest}] `;
-  const suffix = `: ${findings(facts.total)} in ${account || 'unknown account'}`;
+  const suffix = `: ${findingsText(facts.total)} in ${account || 'unknown account'}`;
   const label = normalizeInline(facts.label) || '(unnamed group)';
   return `${prefix}${truncateText(label, MAX_SUMMARY_LENGTH - prefix.length - suffix.length)}${suffix}`;
 }
 
-function accountCell(f: TextFormatter, facts: GroupFacts): string {
+function accountCell(f: TextFormatter, facts: IssueFacts): string {
   const name = f.inline(facts.accountName ?? '');
   const id = f.inline(facts.accountId);
   return name === '' ? id : `${name} (${id})`;
 }
 
-function severityCell(facts: GroupFacts): string {
+function severityCell(facts: IssueFacts): string {
   return facts.severities.map(([label, n]) => `${label} (${n})`).join(', ') || facts.highest;
 }
 
@@ -137,7 +109,7 @@ function memberLines(
     const hidden = Math.max(nonNegative(member.resourceCount), member.resources.length) - 1;
     const lines: string[] = [];
     if (resource) {
-      const more = hidden > 0 ? `, +${hidden} more ${hidden === 1 ? 'resource' : 'resources'}` : '';
+      const more = hidden > 0 ? `, +${plural(hidden, 'more resource')}` : '';
       lines.push(
         f.listItem(`${severity} ${f.inline(resource.type)}: ${f.inline(resource.id)} (${region}${more})`),
       );
@@ -174,7 +146,7 @@ function memberSections(
 
 function groupDescription(
   delivery: Delivery,
-  facts: GroupFacts,
+  facts: IssueFacts,
   rule: TextFormattingRule,
   marker: string,
 ): string {
@@ -201,9 +173,9 @@ function groupDescription(
   ];
 
   const lines = [
-    f.heading(1, `${label}: ${findings(facts.total)} in ${accountCell(f, facts)}`),
+    f.heading(1, `${label}: ${findingsText(facts.total)} in ${accountCell(f, facts)}`),
     '',
-    `Security Hub raised ${findings(facts.total)} for ${label} in this account together. They are grouped into this one issue, and findings that join the group later are added as comments.`,
+    `Security Hub raised ${findingsText(facts.total)} for ${label} in this account together. They are grouped into this one issue, and findings that join the group later are added as comments.`,
     '',
     ...f.table(['Item', 'Value'], rows),
     '',
@@ -226,7 +198,7 @@ function groupDescription(
  * marker (`findingMarker(deliveryKey)`), so the exactly-once marker search finds it on a retry.
  */
 export function buildBacklogGroupIssue(delivery: Delivery, ctx: BacklogIssueContext): BacklogIssueDraft {
-  const facts = groupFacts(delivery);
+  const facts = issueFacts(delivery);
   const marker = findingMarker(delivery.deliveryKey);
   return {
     summary: groupSummary(facts),
@@ -239,10 +211,10 @@ export function buildBacklogGroupIssue(delivery: Delivery, ctx: BacklogIssueCont
 /** The comment for findings that joined an open group: "N more findings (total T)" and the list. */
 export function buildGroupAppendComment(delivery: Delivery, ctx: GroupCommentContext): string {
   const f = formatterFor(ctx.textFormattingRule);
-  const facts = groupFacts(delivery);
+  const facts = issueFacts(delivery);
   const n = delivery.members.length;
   const lines = [
-    `${f.strong(`${n} more ${n === 1 ? 'finding' : 'findings'}`)} (total ${facts.total})`,
+    `${f.strong(plural(n, 'more finding'))} (total ${facts.total})`,
     '',
     `${f.inline(facts.label)} in ${accountCell(f, facts)}, severity ${severityCell(facts)}`,
     '',
@@ -258,7 +230,7 @@ function consolidatedLines(delivery: Delivery, rule: TextFormattingRule): string
   const others = delivery.members.filter((member) => memberKey(member) !== delivery.finding.key);
   if (others.length === 0) return [];
   const what = delivery.finding.control !== undefined ? 'standard' : 'finding';
-  const title = `Also reported by ${others.length} other ${what}${others.length === 1 ? '' : 's'}`;
+  const title = `Also reported by ${plural(others.length, `other ${what}`)}`;
   return memberSections(f, title, others, delivery.finding.title);
 }
 

@@ -1,29 +1,30 @@
 import { type Delivery, type DeliveryMember, memberKey } from './delivery.js';
-import { safeUrl } from './normalize-finding.js';
-import { isSeverityLabel, SEVERITY_LABELS, type SeverityLabel, severityRank } from './severity.js';
+import { findingsText, type GroupFacts, groupFacts, nonNegative, plural } from './group-facts.js';
+import type { SeverityLabel } from './severity.js';
 import {
-  escapeAndTruncate,
-  escapeSlackCode,
-  sanitizeText,
-  singleLine,
-  truncate,
-  truncateEscaped,
-} from './slack-escape.js';
-import {
-  type ActionsBlock,
+  actions,
   type Block,
   type ButtonElement,
-  buildSlackMessage,
+  button,
   type ContextBlock,
+  code,
+  context,
+  defined,
+  esc,
+  field,
   type HeaderBlock,
+  linkUrl,
   type MrkdwnText,
-  type PlainText,
+  mrkdwn,
+  plain,
+  prose,
   type SectionBlock,
-  SLACK_LIMITS,
   type SlackMessage,
-  severityColor,
-  severityEmoji,
-} from './slack-message.js';
+  slackMessage,
+  textSection,
+} from './slack-blocks.js';
+import { singleLine, truncate, truncateEscaped } from './slack-escape.js';
+import { buildSlackMessage, SLACK_LIMITS, severityColor, severityEmoji } from './slack-message.js';
 
 /** What a grouped message or reply can link: the Backlog issue the group was filed as. */
 export interface GroupMessageContext {
@@ -49,101 +50,18 @@ export const GROUP_LIMITS = {
 } as const;
 
 // ---------------------------------------------------------------------------------------------
-// Text helpers over slack-escape: every value from a finding goes through `esc` or `code` once.
-
-function esc(value: unknown, max: number): string {
-  return escapeAndTruncate(singleLine(value), max);
-}
-
-function code(value: unknown, max: number): string {
-  return escapeSlackCode(singleLine(value), max);
-}
-
-function mrkdwn(text: string, max: number): MrkdwnText {
-  return { type: 'mrkdwn', text: truncateEscaped(text, max) || ' ', verbatim: true };
-}
-
-/** `label` is trusted or already escaped. */
-function field(label: string, value: string): MrkdwnText {
-  return mrkdwn(`*${label}*\n${value || '—'}`, SLACK_LIMITS.fieldText);
-}
-
-function plain(text: string, max: number, fallback: string): PlainText {
-  return { type: 'plain_text', text: truncate(singleLine(text), max) || fallback, emoji: true };
-}
-
-function context(text: string): ContextBlock {
-  return { type: 'context', elements: [mrkdwn(text, SLACK_LIMITS.contextText)] };
-}
-
-/** Prose from a finding: blank lines kept (at most one in a row), shortened at a word, escaped. */
-function prose(value: unknown, max: number): string {
-  const text = sanitizeText(value)
-    .replace(/[ \u00A0]+\n/g, '\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
-  return escapeAndTruncate(text, max, { wholeWords: true });
-}
-
-function linkUrl(value: unknown): string | undefined {
-  const url = safeUrl(value);
-  return url !== undefined && url.length <= SLACK_LIMITS.buttonUrl ? url : undefined;
-}
-
-function button(label: string, url: string, actionId: string, primary = false): ButtonElement {
-  const element: ButtonElement = {
-    type: 'button',
-    text: plain(label, SLACK_LIMITS.buttonText, 'Open'),
-    url,
-    action_id: actionId,
-  };
-  if (primary) element.style = 'primary';
-  return element;
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
-// ---------------------------------------------------------------------------------------------
 // What a delivery's members share and how they differ.
 
-interface GroupFacts {
-  label: string;
-  accountId: string;
-  accountName: string | undefined;
-  previousCount: number;
-  total: number;
-  highest: SeverityLabel | undefined;
-  /** Member count per severity, most severe first, only labels present. */
-  severities: Array<[SeverityLabel, number]>;
+/** The shared facts, and how the message shows the members' regions and what the group is keyed on. */
+interface MessageFacts extends GroupFacts {
   /** Distinct regions, most frequent first. */
   regions: string[];
   /** What the group is keyed on: `Control`, `Finding type` or `Grouped by`. */
   kindLabel: string;
 }
 
-function nonNegative(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
-}
-
-function groupFacts(delivery: Delivery): GroupFacts {
-  const { finding, members, group } = delivery;
-  const label = group?.label ?? finding.control?.id ?? finding.guardDuty?.type ?? finding.title;
-  const previousCount = nonNegative(group?.previousCount);
-  const counts = new Map<SeverityLabel, number>();
-  for (const member of members) {
-    if (isSeverityLabel(member.severity)) counts.set(member.severity, (counts.get(member.severity) ?? 0) + 1);
-  }
-  const severities = [...SEVERITY_LABELS]
-    .reverse()
-    .filter((label) => counts.has(label))
-    .map((label): [SeverityLabel, number] => [label, counts.get(label) ?? 0]);
-  const candidates = [...counts.keys(), ...(isSeverityLabel(finding.severity) ? [finding.severity] : [])];
-  const highest = candidates.reduce<SeverityLabel | undefined>(
-    (top, label) => (top === undefined || severityRank(label) > severityRank(top) ? label : top),
-    undefined,
-  );
+function messageFacts(delivery: Delivery): MessageFacts {
+  const { finding, members } = delivery;
   const regionCounts = new Map<string, number>();
   for (const member of members) {
     const region = singleLine(member.region);
@@ -151,17 +69,7 @@ function groupFacts(delivery: Delivery): GroupFacts {
   }
   const regions = [...regionCounts.entries()].sort((a, b) => b[1] - a[1]).map(([region]) => region);
   const kindLabel = finding.guardDuty ? 'Finding type' : finding.control ? 'Control' : 'Grouped by';
-  return {
-    label,
-    accountId: group?.accountId ?? finding.accountId,
-    accountName: group?.accountName ?? finding.accountName,
-    previousCount,
-    total: previousCount + members.length,
-    highest,
-    severities,
-    regions,
-    kindLabel,
-  };
+  return { ...groupFacts(delivery), regions, kindLabel };
 }
 
 function severityText(label: SeverityLabel | undefined): string {
@@ -169,20 +77,20 @@ function severityText(label: SeverityLabel | undefined): string {
 }
 
 /** `prod-payments (123456789012)`, escaped, or the id alone. */
-function accountText(facts: GroupFacts): string {
+function accountText(facts: MessageFacts): string {
   const id = esc(facts.accountId, 20) || 'unknown account';
   const name = singleLine(facts.accountName);
   return name ? `${esc(name, 60)} (${id})` : id;
 }
 
 /** The same as plain text, for a header. */
-function accountPlain(facts: GroupFacts): string {
+function accountPlain(facts: MessageFacts): string {
   const id = truncate(singleLine(facts.accountId), 20) || 'unknown account';
   const name = truncate(singleLine(facts.accountName), 60);
   return name ? `${name} (${id})` : id;
 }
 
-function severityField(facts: GroupFacts): MrkdwnText {
+function severityField(facts: MessageFacts): MrkdwnText {
   const [first] = facts.severities;
   if (facts.severities.length <= 1) {
     return field('Severity', `${severityEmoji(facts.highest)} ${severityText(facts.highest)}`);
@@ -193,7 +101,7 @@ function severityField(facts: GroupFacts): MrkdwnText {
   return field('Severity', `${range}\n${counts}`);
 }
 
-function regionsField(facts: GroupFacts): MrkdwnText {
+function regionsField(facts: MessageFacts): MrkdwnText {
   const shown = facts.regions.slice(0, GROUP_LIMITS.regions).map((region) => code(region, 40));
   const more = facts.regions.length - shown.length;
   if (more > 0) shown.push(`+${more} more`);
@@ -224,7 +132,7 @@ function memberLine(member: DeliveryMember, options: LineOptions): string {
  * The members' resources: the first `listedMembers`, as many as fit one section, then "+N more".
  * `title` is trusted or escaped.
  */
-function resourcesSection(title: string, delivery: Delivery, facts: GroupFacts): SectionBlock {
+function resourcesSection(title: string, delivery: Delivery, facts: MessageFacts): SectionBlock {
   const { members } = delivery;
   const options: LineOptions = {
     region: facts.regions.length > 1,
@@ -252,54 +160,12 @@ function issueButton(ctx: GroupMessageContext): ButtonElement | undefined {
   return button(`Backlog ${singleLine(ctx.issue?.key) || 'issue'}`, url, 'open-backlog-issue');
 }
 
-function actions(elements: Array<ButtonElement | undefined>): ActionsBlock | undefined {
-  const present = elements.filter((element): element is ButtonElement => element !== undefined);
-  return present.length > 0 ? { type: 'actions', elements: present } : undefined;
-}
-
-/** A section of trusted or escaped mrkdwn; none for empty text. */
-function textSection(text: string): SectionBlock | undefined {
-  return text ? { type: 'section', text: mrkdwn(text, SLACK_LIMITS.sectionText) } : undefined;
-}
-
-function defined<T>(value: T | undefined): value is T {
-  return value !== undefined;
-}
-
-/** Keep within the total block limit: the links (last) survive. */
-function capBlocks(top: Block[], attachment: Block[]): Block[] {
-  const room = SLACK_LIMITS.blocks - top.length;
-  if (attachment.length <= room) return attachment;
-  const last = attachment[attachment.length - 1];
-  const keepLast = last !== undefined && last.type === 'actions' && room > 0;
-  return [...attachment.slice(0, Math.max(0, keepLast ? room - 1 : room)), ...(keepLast ? [last] : [])];
-}
-
-function message(
-  text: string,
-  top: Block[],
-  details: Block[],
-  highest: SeverityLabel | undefined,
-): SlackMessage {
-  return {
-    text,
-    blocks: top,
-    attachments: [{ color: severityColor(highest), blocks: capBlocks(top, details), fallback: text }],
-    unfurl_links: false,
-    unfurl_media: false,
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // The grouped message, the append reply.
 
-function findingsText(n: number): string {
-  return plural(n, 'finding');
-}
-
 function renderGroup(delivery: Delivery, ctx: GroupMessageContext): SlackMessage {
   const { finding, members } = delivery;
-  const facts = groupFacts(delivery);
+  const facts = messageFacts(delivery);
   const counted = ` — ${findingsText(facts.total)} in `;
 
   const headerRest = `${counted}${accountPlain(facts)}`;
@@ -361,12 +227,12 @@ function renderGroup(delivery: Delivery, ctx: GroupMessageContext): SlackMessage
     ]),
   ];
 
-  return message(text, [header], parts.filter(defined), facts.highest);
+  return slackMessage(text, [header], parts.filter(defined), severityColor(facts.highest));
 }
 
 function renderAppend(delivery: Delivery, ctx: GroupMessageContext): SlackMessage {
   const { finding, members } = delivery;
-  const facts = groupFacts(delivery);
+  const facts = messageFacts(delivery);
   const more = `${plural(members.length, 'more finding', 'more findings')} (total ${facts.total})`;
   const where = ` — ${accountText(facts)}`;
   const label = esc(facts.label, Math.max(40, SLACK_LIMITS.text - more.length - where.length - 8));
@@ -400,7 +266,7 @@ function renderAppend(delivery: Delivery, ctx: GroupMessageContext): SlackMessag
       consoleUrl ? button('Open in Security Hub', consoleUrl, 'open-security-hub') : undefined,
     ]),
   ];
-  return message(text, top, parts.filter(defined), facts.highest);
+  return slackMessage(text, top, parts.filter(defined), severityColor(facts.highest));
 }
 
 /** Never throw: a message that cannot be rendered falls back to the representative's own message. */

@@ -1,80 +1,43 @@
 import type { DeliveryMode } from './delivery.js';
 import type { Finding } from './finding.js';
-import { safeUrl } from './normalize-finding.js';
 import { isSeverityLabel, type SeverityLabel } from './severity.js';
 import {
-  escapeAndTruncate,
-  escapeSlackCode,
-  sanitizeText,
-  singleLine,
-  truncate,
-  truncateEscaped,
-} from './slack-escape.js';
+  type ActionsBlock,
+  actions,
+  type Block,
+  type ButtonElement,
+  button,
+  type ContextBlock,
+  code,
+  context,
+  defined,
+  esc,
+  field,
+  type HeaderBlock,
+  linkUrl,
+  type MrkdwnText,
+  plain,
+  prose,
+  type SectionBlock,
+  SLACK_BLOCK_LIMITS,
+  type SlackMessage,
+  slackMessage,
+  textSection,
+} from './slack-blocks.js';
+import { singleLine, truncateEscaped } from './slack-escape.js';
 
-// ---------------------------------------------------------------------------------------------
-// Block Kit, the part of it this message uses.
-
-/** Shown literally by Slack: no mentions, links or formatting are parsed in it. */
-export interface PlainText {
-  type: 'plain_text';
-  text: string;
-  emoji?: boolean;
-}
-
-/** Parsed by Slack: every value from a finding in it is escaped. */
-export interface MrkdwnText {
-  type: 'mrkdwn';
-  text: string;
-  /** true: Slack does not auto-link URLs, channel names or mentions in the plain parts. */
-  verbatim?: boolean;
-}
-
-export interface HeaderBlock {
-  type: 'header';
-  text: PlainText;
-}
-
-export interface SectionBlock {
-  type: 'section';
-  text?: MrkdwnText;
-  fields?: MrkdwnText[];
-}
-
-export interface ContextBlock {
-  type: 'context';
-  elements: MrkdwnText[];
-}
-
-/** A link button: its `url` is not mrkdwn, Slack never parses it. */
-export interface ButtonElement {
-  type: 'button';
-  text: PlainText;
-  url: string;
-  action_id: string;
-  style?: 'primary' | 'danger';
-}
-
-export interface ActionsBlock {
-  type: 'actions';
-  elements: ButtonElement[];
-}
-
-export type Block = HeaderBlock | SectionBlock | ContextBlock | ActionsBlock;
-
-export interface SlackAttachment {
-  color: string;
-  blocks: Block[];
-  fallback?: string;
-}
-
-export interface SlackMessage {
-  /** The notification / fallback text: mrkdwn, escaped. */
-  text: string;
-  blocks: Block[];
-  attachments: SlackAttachment[];
-  unfurl_links: false;
-  unfurl_media: false;
-}
+export type {
+  ActionsBlock,
+  Block,
+  ButtonElement,
+  ContextBlock,
+  HeaderBlock,
+  MrkdwnText,
+  PlainText,
+  SectionBlock,
+  SlackAttachment,
+  SlackMessage,
+} from './slack-blocks.js';
 
 export interface SlackMessageContext {
   mode: DeliveryMode;
@@ -86,14 +49,7 @@ export interface SlackMessageContext {
 
 /** Slack's documented limits, and the budgets this message keeps to below them. */
 export const SLACK_LIMITS = {
-  headerText: 150,
-  sectionText: 3000,
-  fieldsPerSection: 10,
-  fieldText: 2000,
-  blocks: 50,
-  buttonText: 75,
-  buttonUrl: 3000,
-  contextText: 3000,
+  ...SLACK_BLOCK_LIMITS,
   /** Ours: the notification text. */
   text: 300,
   /** Ours: the description shown. */
@@ -158,37 +114,8 @@ function count(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.floor(value) : undefined;
 }
 
-/** A link Slack can open: http(s), at most the button url limit. */
-function linkUrl(value: unknown): string | undefined {
-  const url = safeUrl(value);
-  return url !== undefined && url.length <= SLACK_LIMITS.buttonUrl ? url : undefined;
-}
-
 // ---------------------------------------------------------------------------------------------
-// Text helpers: every value from a finding goes through `esc` or `code` exactly once.
-
-/** An untrusted value as escaped mrkdwn on one line. */
-function esc(value: unknown, max: number): string {
-  return escapeAndTruncate(singleLine(value), max);
-}
-
-/** An untrusted identifier as escaped inline code. */
-function code(value: unknown, max: number): string {
-  return escapeSlackCode(singleLine(value), max);
-}
-
-function mrkdwn(text: string, max: number): MrkdwnText {
-  return { type: 'mrkdwn', text: truncateEscaped(text, max) || ' ', verbatim: true };
-}
-
-/** `label` is trusted or already escaped. */
-function field(label: string, value: string): MrkdwnText {
-  return mrkdwn(`*${label}*\n${value || '—'}`, SLACK_LIMITS.fieldText);
-}
-
-function plain(text: string, max: number, fallback: string): PlainText {
-  return { type: 'plain_text', text: truncate(singleLine(text), max) || fallback, emoji: true };
-}
+// Text helpers: every value from a finding goes through `esc` or `code` (slack-blocks) exactly once.
 
 function ordinal(n: number): string {
   const mod100 = n % 100;
@@ -225,8 +152,7 @@ function buildReopenNotice(ctx: Json): ContextBlock {
   const issueKey = str(rec(ctx.issue).key);
   const times = n !== undefined && n > 0 ? `, for the ${ordinal(n)} time` : '';
   const filed = issueKey ? ` It is already filed as ${esc(issueKey, 64)}.` : '';
-  const text = `🔁 *Reopened*: Security Hub set this finding back to NEW${times}.${filed}`;
-  return { type: 'context', elements: [mrkdwn(text, SLACK_LIMITS.contextText)] };
+  return context(`🔁 *Reopened*: Security Hub set this finding back to NEW${times}.${filed}`);
 }
 
 /** Tags to show for a resource: `Name` first, at most two. */
@@ -339,18 +265,9 @@ function fieldSections(groups: MrkdwnText[][]): SectionBlock[] {
   return sections;
 }
 
-/** Prose from a finding: blank lines kept (at most one in a row), shortened at a word. */
-function prose(value: unknown, max: number): string {
-  const text = sanitizeText(value)
-    .replace(/[ \u00A0]+\n/g, '\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
-  return escapeAndTruncate(text, max, { wholeWords: true });
-}
-
-function textSection(label: string, body: string): SectionBlock | undefined {
-  if (!body) return undefined;
-  return { type: 'section', text: mrkdwn(`*${label}*\n${body}`, SLACK_LIMITS.sectionText) };
+/** `*label*` over `body`; none for an empty body. */
+function labelledSection(label: string, body: string): SectionBlock | undefined {
+  return textSection(body ? `*${label}*\n${body}` : '');
 }
 
 function buildTimeline(f: Json): ContextBlock | undefined {
@@ -363,18 +280,7 @@ function buildTimeline(f: Json): ContextBlock | undefined {
     .filter(([, value]) => str(value) !== undefined)
     .map(([label, value]) => `${label} ${esc(value, 40)}`);
   if (parts.length === 0) return undefined;
-  return { type: 'context', elements: [mrkdwn(parts.join(' · '), SLACK_LIMITS.contextText)] };
-}
-
-function button(label: string, url: string, actionId: string, primary = false): ButtonElement {
-  const element: ButtonElement = {
-    type: 'button',
-    text: plain(label, SLACK_LIMITS.buttonText, 'Open'),
-    url,
-    action_id: actionId,
-  };
-  if (primary) element.style = 'primary';
-  return element;
+  return context(parts.join(' · '));
 }
 
 function buildActions(f: Json, ctx: Json): ActionsBlock | undefined {
@@ -392,20 +298,7 @@ function buildActions(f: Json, ctx: Json): ActionsBlock | undefined {
   }
   const remediationUrl = linkUrl(f.remediationUrl);
   if (remediationUrl) elements.push(button('Remediation', remediationUrl, 'open-remediation'));
-  return elements.length > 0 ? { type: 'actions', elements } : undefined;
-}
-
-/** Keep within the total block limit: the links (last) survive, field sections are dropped first. */
-function capBlocks(top: Block[], attachment: Block[]): Block[] {
-  const room = SLACK_LIMITS.blocks - top.length;
-  if (attachment.length <= room) return attachment;
-  const last = attachment[attachment.length - 1];
-  const keepLast = last !== undefined && last.type === 'actions' && room > 0;
-  return [...attachment.slice(0, Math.max(0, keepLast ? room - 1 : room)), ...(keepLast ? [last] : [])];
-}
-
-function defined<T>(value: T | undefined): value is T {
-  return value !== undefined;
+  return actions(elements);
 }
 
 function render(finding: Finding, context: SlackMessageContext): SlackMessage {
@@ -420,18 +313,12 @@ function render(finding: Finding, context: SlackMessageContext): SlackMessage {
       coreFields(f, ctx),
       [...controlFields(f), ...guardDutyFields(f), ...vulnerabilityFields(f)],
     ]),
-    textSection('Description', prose(f.description, SLACK_LIMITS.description)),
-    textSection('Remediation', prose(f.remediationText, SLACK_LIMITS.remediation)),
+    labelledSection('Description', prose(f.description, SLACK_LIMITS.description)),
+    labelledSection('Remediation', prose(f.remediationText, SLACK_LIMITS.remediation)),
     buildTimeline(f),
     buildActions(f, ctx),
   ].filter(defined);
-  return {
-    text,
-    blocks: top,
-    attachments: [{ color: severityColor(f.severity), blocks: capBlocks(top, details), fallback: text }],
-    unfurl_links: false,
-    unfurl_media: false,
-  };
+  return slackMessage(text, top, details, severityColor(f.severity));
 }
 
 const UNRENDERABLE_TEXT = 'Security Hub finding: the message could not be rendered, see Security Hub';

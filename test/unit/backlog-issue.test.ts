@@ -25,6 +25,8 @@ import { extractMarker, findingMarker, hasMarker, markerLine } from '../../src/d
 import { normalizeFinding } from '../../src/domain/normalize-finding.js';
 import { SEVERITY_LABELS, type SeverityLabel } from '../../src/domain/severity.js';
 import { loadFixture } from '../helpers/fixtures.js';
+import { MARKUP_FRAGMENTS, markupHostile } from '../helpers/hostile.js';
+import { backlogTokens, LONE_SURROGATE, markdownTokens, TOKENS } from '../helpers/markup.js';
 
 // ---------------------------------------------------------------------------------------------
 // Samples
@@ -288,8 +290,6 @@ describe('buildReopenComment', () => {
 // Summary
 // ---------------------------------------------------------------------------------------------
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 describe('buildBacklogIssue: summary', () => {
   it('is "[SEVERITY] title (account)"', () => {
     const finding = sample('inspector');
@@ -459,176 +459,55 @@ function removeEscapes(text: string): string {
   return text.replace(/\\([\s\S])/g, '$1');
 }
 
-/**
- * Markup a Markdown (CommonMark + GFM) renderer would act on, outside code blocks and after
- * backslash escapes, as a sequence: block starts and inline delimiters.
- */
-function markdownTokens(document: string): string[] {
-  const tokens: string[] = [];
-  let fence: number | undefined;
-  for (const line of document.split('\n')) {
-    if (fence !== undefined) {
-      const close = /^ {0,3}(`+)[ \t]*$/.exec(line);
-      if (close?.[1] && close[1].length >= fence) {
-        tokens.push('fence-end');
-        fence = undefined;
-      }
-      continue;
-    }
-    const open = /^ {0,3}(`{3,})/.exec(line);
-    if (open?.[1]) {
-      tokens.push('fence');
-      fence = open[1].length;
-      continue;
-    }
-    const indent = /^[ \t]*/.exec(line)?.[0].length ?? 0;
-    if (indent >= 4) tokens.push('indented-code');
-    const content = line.slice(indent);
-    const first = content.charAt(0);
-    if ('-+=#>*_~|<`'.includes(first) && first !== '') tokens.push(`line-start ${first}`);
-    if (/^\d{1,9}[.)](?: |$)/.test(content)) tokens.push('ordered-list');
-    for (let index = 0; index < content.length; index += 1) {
-      const char = content.charAt(index);
-      if (char === '\\') {
-        index += 1;
-      } else if ('`*_[]<>|~&#@'.includes(char)) {
-        tokens.push(char);
-      } else if (char === ':' && content.startsWith('//', index + 1)) {
-        tokens.push('://');
-      } else if (char === '.' && /(?:^|[^A-Za-z0-9])www$/i.test(content.slice(0, index))) {
-        tokens.push('www.');
-      }
-    }
-  }
-  return tokens;
-}
-
-/** Markup Backlog notation would act on, outside `{code}` blocks and after backslash escapes. */
-function backlogTokens(document: string): string[] {
-  const tokens: string[] = [];
-  let inCode = false;
-  for (const line of document.split('\n')) {
-    if (inCode) {
-      if (/\{\/code\}/i.test(line)) {
-        tokens.push('code-end');
-        inCode = false;
-      }
-      continue;
-    }
-    const first = line.charAt(0);
-    if ("*-+>~#|'%".includes(first) && first !== '') tokens.push(`line-start ${first}`);
-    for (let index = 0; index < line.length; index += 1) {
-      const char = line.charAt(index);
-      const next = line.charAt(index + 1);
-      if (char === '\\') {
-        index += 1;
-      } else if (char === '{' && /^\{code(?::\w+)?\}/i.test(line.slice(index))) {
-        tokens.push('code');
-        inCode = true;
-        break;
-      } else if ('[]{}&|'.includes(char)) {
-        tokens.push(char);
-      } else if ((char === "'" || char === '%') && next === char) {
-        tokens.push(`${char}${char}`);
-        index += 1;
-      } else if (char === '#' && /[A-Za-z]/.test(next)) {
-        tokens.push('#macro');
-      }
-    }
-  }
-  return tokens;
-}
-
-const TOKENS: Record<TextFormattingRule, (document: string) => string[]> = {
-  markdown: markdownTokens,
-  backlog: backlogTokens,
-};
-
+/** The shared fragments, and more of each notation's syntax, entities and whitespace. */
 const HOSTILE_FRAGMENTS = [
-  '[[x>javascript:alert(1)]]',
+  ...MARKUP_FRAGMENTS,
   '[[x:javascript:alert(1)]]',
-  '[x](javascript:alert(1))',
   '![x](https://evil.example/p.png)',
   '[x]: https://evil.example',
-  '<script>alert(1)</script>',
   '<img src=x onerror=alert(1)>',
   '<javascript:alert(1)>',
   '<!-- ',
-  'https://evil.example/a_b',
-  'www.evil.example',
   'mailto:a@evil.example',
-  '{code}',
-  '{/code}',
   '{ / code }',
   '{quote}',
-  '`',
   '``',
-  '```',
   '~~~',
-  "''",
   "'''",
   "'",
-  '%%',
   '%',
-  '&br;',
   '&color(red) { x }',
   '&lt;b&gt;',
   '&#60;',
   '#image(https://evil.example/x.png)',
   '#thumbnail(x)',
   '#contents',
-  '# ',
   '## x ##',
-  '* ',
   '** ',
-  '- ',
   '-- ',
   '+ ',
-  '> ',
   '~',
-  '|',
   '||',
   '|h',
   '|~x|',
-  '1. ',
   '2) ',
   '===',
   '---',
   '***',
   '___',
-  '**bold**',
   '__u__',
   '~~s~~',
-  '\\',
   '\\*',
-  '\n',
-  '\r\n',
   '\n\n',
   '\t',
   '    ',
-  '\u2028',
-  '\u202E',
   '\u0000',
   'ABC-123',
   ':smile:',
-  '@channel',
-  findingMarker('someone else'),
-  'x',
-  ' ',
-  '日本語',
   '🔥',
 ];
 
-const hostileString = fc
-  .array(
-    fc.oneof(
-      { weight: 6, arbitrary: fc.constantFrom(...HOSTILE_FRAGMENTS) },
-      { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
-      { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 4 }) },
-    ),
-    { maxLength: 8 },
-  )
-  .map((parts) => parts.join(''));
+const hostileString = markupHostile(HOSTILE_FRAGMENTS, { maxParts: 8, binary: true });
 
 type Texts = {
   title: string;

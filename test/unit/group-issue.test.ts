@@ -7,12 +7,7 @@ import {
   type TextFormattingRule,
 } from '../../src/domain/backlog-format.js';
 import { buildBacklogIssue, MAX_SUMMARY_LENGTH } from '../../src/domain/backlog-issue.js';
-import {
-  buildDelivery,
-  type Delivery,
-  type DeliveryMember,
-  type GroupInfo,
-} from '../../src/domain/delivery.js';
+import { buildDelivery, type Delivery, type DeliveryMember } from '../../src/domain/delivery.js';
 import type { Finding } from '../../src/domain/finding.js';
 import { extractMarker, findingMarker, hasMarker, markerLine } from '../../src/domain/finding-marker.js';
 import {
@@ -21,46 +16,19 @@ import {
   buildGroupAppendComment,
   GROUP_ISSUE_LIMITS,
 } from '../../src/domain/group-issue.js';
-import { normalizeFinding } from '../../src/domain/normalize-finding.js';
 import { SEVERITY_LABELS, type SeverityLabel } from '../../src/domain/severity.js';
-import { controlFindingEvents } from '../helpers/events.js';
+import { controlFindings, GROUP, groupDelivery } from '../helpers/groups.js';
+import { MARKUP_FRAGMENTS, markupHostile } from '../helpers/hostile.js';
+import { TOKENS } from '../helpers/markup.js';
 
 // ---------------------------------------------------------------------------------------------
 // Samples
 // ---------------------------------------------------------------------------------------------
 
-const NORMALIZE = { eventId: 'test', path: 'detail.findings[0]', homeRegion: 'ap-northeast-1' };
-const GROUP: GroupInfo = {
-  key: 'group|123456789012|CloudTrail.2',
-  label: 'CloudTrail.2',
-  accountId: '123456789012',
-  previousCount: 0,
-};
 const RULES: TextFormattingRule[] = ['markdown', 'backlog'];
 const TITLE = 'CloudTrail.2 CloudTrail should have encryption at-rest enabled';
 const ID_PREFIX =
   'arn:aws:securityhub:us-east-2:123456789012:subscription/aws-foundational-security-best-practices/v/1.0.0/CloudTrail.2/finding/a1b2c3d4-5678-90ab-cdef-';
-
-type RawFinding = Record<string, unknown> & { Resources: Array<Record<string, unknown>> };
-
-/** `count` CloudTrail.2 findings from the AWS sample, each on its own trail, in `prod-payments`. */
-function controlFindings(
-  count: number,
-  change: (raw: RawFinding, index: number) => void = () => {},
-): Finding[] {
-  return controlFindingEvents(count).map((event, index) => {
-    const raw = structuredClone(event.detail.findings[0]) as RawFinding;
-    raw.AwsAccountName = 'prod-payments';
-    const [resource] = raw.Resources;
-    if (resource) resource.Id = `arn:aws:cloudtrail:us-east-2:123456789012:trail/trail-${index}`;
-    change(raw, index);
-    return normalizeFinding(raw, NORMALIZE);
-  });
-}
-
-function groupDelivery(findings: Finding[], mode: 'new' | 'append' = 'new', group: Partial<GroupInfo> = {}) {
-  return buildDelivery(findings, mode, { group: { ...GROUP, ...group } });
-}
 
 const CIS_ID =
   'arn:aws:securityhub:us-east-2:123456789012:subscription/cis-aws-foundations-benchmark/v/1.2.0/2.7/finding/0f1e2d3c';
@@ -352,128 +320,7 @@ describe('buildBacklogDeliveryIssue', () => {
 // Escaping: hostile member values
 // ---------------------------------------------------------------------------------------------
 
-/**
- * Markup a Markdown renderer would act on, outside fenced code and after backslash escapes: line
- * starts and inline delimiters (a compact version of backlog-issue.test.ts's tokenizer).
- */
-function markdownTokens(document: string): string[] {
-  const tokens: string[] = [];
-  let fence: number | undefined;
-  for (const line of document.split('\n')) {
-    if (fence !== undefined) {
-      const close = /^ {0,3}(`+)[ \t]*$/.exec(line);
-      if (close?.[1] && close[1].length >= fence) {
-        tokens.push('fence-end');
-        fence = undefined;
-      }
-      continue;
-    }
-    const open = /^ {0,3}(`{3,})/.exec(line);
-    if (open?.[1]) {
-      tokens.push('fence');
-      fence = open[1].length;
-      continue;
-    }
-    const indent = /^[ \t]*/.exec(line)?.[0].length ?? 0;
-    if (indent >= 4) tokens.push('indented-code');
-    const content = line.slice(indent);
-    const first = content.charAt(0);
-    if (first !== '' && '-+=#>*_~|<`'.includes(first)) tokens.push(`line-start ${first}`);
-    if (/^\d{1,9}[.)](?: |$)/.test(content)) tokens.push('ordered-list');
-    for (let index = 0; index < content.length; index += 1) {
-      const char = content.charAt(index);
-      if (char === '\\') index += 1;
-      else if ('`*_[]<>|~&#@'.includes(char)) tokens.push(char);
-      else if (char === ':' && content.startsWith('//', index + 1)) tokens.push('://');
-      else if (char === '.' && /(?:^|[^A-Za-z0-9])www$/i.test(content.slice(0, index))) tokens.push('www.');
-    }
-  }
-  return tokens;
-}
-
-/** Markup Backlog notation would act on, outside `{code}` blocks and after backslash escapes. */
-function backlogTokens(document: string): string[] {
-  const tokens: string[] = [];
-  let inCode = false;
-  for (const line of document.split('\n')) {
-    if (inCode) {
-      if (/\{\/code\}/i.test(line)) {
-        tokens.push('code-end');
-        inCode = false;
-      }
-      continue;
-    }
-    const first = line.charAt(0);
-    if (first !== '' && "*-+>~#|'%".includes(first)) tokens.push(`line-start ${first}`);
-    for (let index = 0; index < line.length; index += 1) {
-      const char = line.charAt(index);
-      const next = line.charAt(index + 1);
-      if (char === '\\') {
-        index += 1;
-      } else if (char === '{' && /^\{code(?::\w+)?\}/i.test(line.slice(index))) {
-        tokens.push('code');
-        inCode = true;
-        break;
-      } else if ('[]{}&|'.includes(char)) {
-        tokens.push(char);
-      } else if ((char === "'" || char === '%') && next === char) {
-        tokens.push(`${char}${char}`);
-        index += 1;
-      } else if (char === '#' && /[A-Za-z]/.test(next)) {
-        tokens.push('#macro');
-      }
-    }
-  }
-  return tokens;
-}
-
-const TOKENS: Record<TextFormattingRule, (document: string) => string[]> = {
-  markdown: markdownTokens,
-  backlog: backlogTokens,
-};
-
-const HOSTILE_FRAGMENTS = [
-  '[[x>javascript:alert(1)]]',
-  '[x](javascript:alert(1))',
-  '<script>alert(1)</script>',
-  'https://evil.example/a_b',
-  'www.evil.example',
-  '{code}',
-  '{/code}',
-  '`',
-  '```',
-  "''",
-  '%%',
-  '&br;',
-  '#image(x)',
-  '# ',
-  '* ',
-  '- ',
-  '> ',
-  '|',
-  '1. ',
-  '**bold**',
-  '\\',
-  '\n',
-  '\r\n',
-  '\u2028',
-  '\u202E',
-  '@channel',
-  findingMarker('someone else'),
-  'x',
-  ' ',
-  '日本語',
-];
-
-const hostileString = fc
-  .array(
-    fc.oneof(
-      { weight: 6, arbitrary: fc.constantFrom(...HOSTILE_FRAGMENTS) },
-      { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
-    ),
-    { maxLength: 6 },
-  )
-  .map((parts) => parts.join(''));
+const hostileString = markupHostile([...MARKUP_FRAGMENTS, '#image(x)'], { maxParts: 6 });
 
 interface MemberTexts {
   title: string | undefined;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildDelivery, type Delivery, type GroupInfo } from '../../src/domain/delivery.js';
+import { buildDelivery, type Delivery } from '../../src/domain/delivery.js';
 import type { Finding } from '../../src/domain/finding.js';
 import {
   buildSlackAppendReply,
@@ -8,51 +8,29 @@ import {
   buildSlackGroupMessage,
   GROUP_LIMITS,
 } from '../../src/domain/group-message.js';
-import { normalizeFinding } from '../../src/domain/normalize-finding.js';
 import { SEVERITY_LABELS, type SeverityLabel } from '../../src/domain/severity.js';
 import {
-  type Block,
-  type ButtonElement,
   buildSlackMessage,
   SEVERITY_COLORS,
   SLACK_LIMITS,
   type SlackMessage,
 } from '../../src/domain/slack-message.js';
-import { controlFindingEvents } from '../helpers/events.js';
+import { controlFindings, groupDelivery } from '../helpers/groups.js';
+import { SLACK_FRAGMENTS, slackHostile } from '../helpers/hostile.js';
+import {
+  allBlocks,
+  buttons,
+  expectSafe,
+  expectWithinSlackLimits,
+  fields,
+  header,
+  sectionTexts,
+} from '../helpers/slack.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-const NORMALIZE = { eventId: 'test', path: 'detail.findings[0]', homeRegion: 'ap-northeast-1' };
 const ISSUE = { key: 'SEC-42', url: 'https://example.backlog.com/view/SEC-42' };
-const GROUP: GroupInfo = {
-  key: 'group|123456789012|CloudTrail.2',
-  label: 'CloudTrail.2',
-  accountId: '123456789012',
-  previousCount: 0,
-};
-
-type RawFinding = Record<string, unknown> & { Resources: Array<Record<string, unknown>> };
-
-/** `count` CloudTrail.2 findings from the AWS sample, each on its own trail, in `prod-payments`. */
-function controlFindings(
-  count: number,
-  change: (raw: RawFinding, index: number) => void = () => {},
-  severity = 'HIGH',
-): Finding[] {
-  return controlFindingEvents(count, severity).map((event, index) => {
-    const raw = structuredClone(event.detail.findings[0]) as RawFinding;
-    raw.AwsAccountName = 'prod-payments';
-    const [resource] = raw.Resources;
-    if (resource) resource.Id = `arn:aws:cloudtrail:us-east-2:123456789012:trail/trail-${index}`;
-    change(raw, index);
-    return normalizeFinding(raw, NORMALIZE);
-  });
-}
-
-function groupDelivery(findings: Finding[], mode: 'new' | 'append' = 'new', group: Partial<GroupInfo> = {}) {
-  return buildDelivery(findings, mode, { group: { ...GROUP, ...group } });
-}
 
 /** The same control on the same trail, reported by FSBP and by the CIS benchmark. */
 function consolidatedFindings(): Finding[] {
@@ -63,46 +41,6 @@ function consolidatedFindings(): Finding[] {
   });
   if (!fsbp || !cis) throw new Error('fixture');
   return [fsbp, cis];
-}
-
-function allBlocks(message: SlackMessage): Block[] {
-  return [...message.blocks, ...message.attachments.flatMap((attachment) => attachment.blocks)];
-}
-
-function header(message: SlackMessage): string {
-  const block = message.blocks.find((b) => b.type === 'header');
-  return block?.type === 'header' ? block.text.text : '';
-}
-
-function mrkdwnTexts(message: SlackMessage): string[] {
-  const texts: string[] = [message.text];
-  for (const attachment of message.attachments) if (attachment.fallback) texts.push(attachment.fallback);
-  for (const block of allBlocks(message)) {
-    if (block.type === 'section') {
-      if (block.text) texts.push(block.text.text);
-      for (const field of block.fields ?? []) texts.push(field.text);
-    }
-    if (block.type === 'context') texts.push(...block.elements.map((element) => element.text));
-  }
-  return texts;
-}
-
-function fields(message: SlackMessage): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const block of allBlocks(message)) {
-    if (block.type !== 'section') continue;
-    for (const field of block.fields ?? []) {
-      const match = /^\*([^\n]*)\*\n([\s\S]*)$/.exec(field.text);
-      if (match?.[1] !== undefined && match[2] !== undefined) result[match[1]] = match[2];
-    }
-  }
-  return result;
-}
-
-function sectionTexts(message: SlackMessage): string[] {
-  return allBlocks(message).flatMap((block) =>
-    block.type === 'section' && block.text ? [block.text.text] : [],
-  );
 }
 
 /** The section listing resources: its title line and its other lines. */
@@ -118,50 +56,10 @@ function contextTexts(message: SlackMessage): string[] {
   );
 }
 
-function buttons(message: SlackMessage): ButtonElement[] {
-  return allBlocks(message).flatMap((block) => (block.type === 'actions' ? block.elements : []));
-}
-
-const UNESCAPED = /[<>]|&(?!amp;|lt;|gt;)/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-function expectSafe(message: SlackMessage): void {
-  for (const text of mrkdwnTexts(message)) {
-    expect(text).not.toMatch(UNESCAPED);
-    expect(text).not.toMatch(LONE_SURROGATE);
-  }
-}
-
+/** The shared limits, and a message that has top-level blocks. */
 function expectWithinLimits(message: SlackMessage): void {
-  expect(message.text.length).toBeGreaterThan(0);
-  expect(message.text.length).toBeLessThanOrEqual(SLACK_LIMITS.text);
-  expect(message.unfurl_links).toBe(false);
-  expect(message.unfurl_media).toBe(false);
+  expectWithinSlackLimits(message);
   expect(message.blocks.length).toBeGreaterThan(0);
-  expect(allBlocks(message).length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
-  expect(header(message).length).toBeLessThanOrEqual(SLACK_LIMITS.headerText);
-  for (const block of allBlocks(message)) {
-    if (block.type === 'section') {
-      expect(block.text !== undefined || (block.fields?.length ?? 0) > 0).toBe(true);
-      if (block.text) expect(block.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
-      expect(block.fields?.length ?? 0).toBeLessThanOrEqual(SLACK_LIMITS.fieldsPerSection);
-      for (const field of block.fields ?? []) {
-        expect(field.text.length).toBeGreaterThan(0);
-        expect(field.text.length).toBeLessThanOrEqual(SLACK_LIMITS.fieldText);
-      }
-    }
-    if (block.type === 'context') {
-      for (const element of block.elements)
-        expect(element.text.length).toBeLessThanOrEqual(SLACK_LIMITS.contextText);
-    }
-    if (block.type === 'actions') {
-      for (const element of block.elements) {
-        expect(element.url).toMatch(/^https?:\/\//);
-        expect(element.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.buttonText);
-      }
-      expect(new Set(block.elements.map((element) => element.action_id)).size).toBe(block.elements.length);
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -439,38 +337,7 @@ describe('buildSlackDeliveryMessage', () => {
 // ---------------------------------------------------------------------------------------------
 // Properties over hostile text in members, the label and the account
 
-const fragment = fc.constantFrom(
-  '<!channel>',
-  '<!here>',
-  '<@U1>',
-  '<#C1>',
-  '<https://evil.example|click>',
-  '&',
-  '&amp;',
-  '&lt',
-  '<',
-  '>',
-  '|',
-  '*',
-  '`',
-  '@here',
-  '🚨',
-  '👨‍👩‍👧',
-  '日本語',
-  '\n',
-  '\u202E',
-  '\uDC00',
-  ' ',
-  'x',
-);
-const hostile = fc.oneof(
-  { weight: 5, arbitrary: fc.array(fragment, { maxLength: 30 }).map((parts) => parts.join('')) },
-  { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
-  {
-    weight: 1,
-    arbitrary: fc.tuple(fragment, fc.integer({ min: 100, max: 3000 })).map(([part, n]) => part.repeat(n)),
-  },
-);
+const hostile = slackHostile(SLACK_FRAGMENTS, 3000);
 
 const hostileMember = fc.record({
   title: hostile,

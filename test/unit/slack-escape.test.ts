@@ -10,24 +10,13 @@ import {
   truncate,
   truncateEscaped,
 } from '../../src/domain/slack-escape.js';
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const RAW_CONTROL = /[<>]|&(?!amp;|lt;|gt;)/;
+import { SLACK_CONTROLS } from '../helpers/hostile.js';
+import { LONE_SURROGATE, UNESCAPED as RAW_CONTROL } from '../helpers/markup.js';
 
 const fragment = fc.constantFrom(
-  '<!channel>',
-  '<!here>',
-  '<@U1>',
-  '<#C1>',
+  ...SLACK_CONTROLS,
   '<!subteam^S1>',
-  '<https://evil.example|click>',
-  '&',
-  '&amp;',
   '&lt;',
-  '<',
-  '>',
-  '|',
-  '@here',
   '🚨',
   '👨‍👩‍👧',
   '🇯🇵',

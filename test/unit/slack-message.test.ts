@@ -9,7 +9,6 @@ import {
   buildSlackMessage,
   DEFAULT_SEVERITY_COLOR,
   DEFAULT_SEVERITY_EMOJI,
-  type MrkdwnText,
   SEVERITY_COLORS,
   SEVERITY_EMOJI,
   SLACK_LIMITS,
@@ -19,6 +18,16 @@ import {
   severityEmoji,
 } from '../../src/domain/slack-message.js';
 import { loadFixture } from '../helpers/fixtures.js';
+import { SLACK_FRAGMENTS, slackHostile } from '../helpers/hostile.js';
+import { LONE_SURROGATE } from '../helpers/markup.js';
+import {
+  buttons,
+  expectSafe,
+  expectWithinSlackLimits,
+  fields,
+  header,
+  sectionTexts,
+} from '../helpers/slack.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -39,105 +48,23 @@ function fromFindings(file: string): Finding {
   return normalizeFinding(loadFixture<unknown>(`findings/${file}`), NORMALIZE);
 }
 
-function allBlocks(message: SlackMessage): Block[] {
-  return [...message.blocks, ...message.attachments.flatMap((attachment) => attachment.blocks)];
-}
-
 function attachmentBlocks(message: SlackMessage): Block[] {
   return message.attachments.flatMap((attachment) => attachment.blocks);
-}
-
-function header(message: SlackMessage): string {
-  const block = message.blocks.find((b) => b.type === 'header');
-  return block?.type === 'header' ? block.text.text : '';
-}
-
-/** Every text Slack parses as mrkdwn, plus the notification text and the fallbacks. */
-function mrkdwnTexts(message: SlackMessage): string[] {
-  const texts: string[] = [message.text];
-  for (const attachment of message.attachments) if (attachment.fallback) texts.push(attachment.fallback);
-  for (const block of allBlocks(message)) {
-    if (block.type === 'section') {
-      if (block.text) texts.push(block.text.text);
-      for (const field of block.fields ?? []) texts.push(field.text);
-    }
-    if (block.type === 'context') texts.push(...block.elements.map((element) => element.text));
-  }
-  return texts;
-}
-
-function fieldTexts(message: SlackMessage): MrkdwnText[] {
-  return allBlocks(message).flatMap((block) => (block.type === 'section' ? (block.fields ?? []) : []));
-}
-
-/** Field label → value, from `*Label*\nvalue`. */
-function fields(message: SlackMessage): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const field of fieldTexts(message)) {
-    const match = /^\*([^\n]*)\*\n([\s\S]*)$/.exec(field.text);
-    if (match?.[1] !== undefined && match[2] !== undefined) result[match[1]] = match[2];
-  }
-  return result;
-}
-
-function sectionTexts(message: SlackMessage): string[] {
-  return allBlocks(message).flatMap((block) =>
-    block.type === 'section' && block.text ? [block.text.text] : [],
-  );
-}
-
-function buttons(message: SlackMessage): ButtonElement[] {
-  return allBlocks(message).flatMap((block) => (block.type === 'actions' ? block.elements : []));
 }
 
 function button(message: SlackMessage, actionId: string): ButtonElement | undefined {
   return buttons(message).find((element) => element.action_id === actionId);
 }
 
-/** A `<`, a `>` or an `&` that does not start one of Slack's three entities. */
-const UNESCAPED = /[<>]|&(?!amp;|lt;|gt;)/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-function expectSafe(message: SlackMessage): void {
-  for (const text of mrkdwnTexts(message)) {
-    expect(text).not.toMatch(UNESCAPED);
-    expect(text).not.toMatch(LONE_SURROGATE);
-  }
-}
-
+/** The shared limits, a non-empty header without a lone surrogate, and buttons within theirs. */
 function expectWithinLimits(message: SlackMessage): void {
-  expect(message.text.length).toBeGreaterThan(0);
-  expect(message.text.length).toBeLessThanOrEqual(SLACK_LIMITS.text);
-  expect(message.unfurl_links).toBe(false);
-  expect(message.unfurl_media).toBe(false);
-  expect(allBlocks(message).length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
+  expectWithinSlackLimits(message);
   const title = header(message);
   expect(title.length).toBeGreaterThan(0);
-  expect(title.length).toBeLessThanOrEqual(SLACK_LIMITS.headerText);
   expect(title).not.toMatch(LONE_SURROGATE);
-  for (const block of allBlocks(message)) {
-    if (block.type === 'section') {
-      expect(block.text !== undefined || (block.fields?.length ?? 0) > 0).toBe(true);
-      if (block.text) expect(block.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
-      expect(block.fields?.length ?? 0).toBeLessThanOrEqual(SLACK_LIMITS.fieldsPerSection);
-      for (const field of block.fields ?? []) {
-        expect(field.text.length).toBeGreaterThan(0);
-        expect(field.text.length).toBeLessThanOrEqual(SLACK_LIMITS.fieldText);
-      }
-    }
-    if (block.type === 'context') {
-      for (const element of block.elements)
-        expect(element.text.length).toBeLessThanOrEqual(SLACK_LIMITS.contextText);
-    }
-    if (block.type === 'actions') {
-      for (const element of block.elements) {
-        expect(element.url.length).toBeLessThanOrEqual(SLACK_LIMITS.buttonUrl);
-        expect(element.url).toMatch(/^https?:\/\//);
-        expect(element.text.text.length).toBeGreaterThan(0);
-        expect(element.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.buttonText);
-      }
-      expect(new Set(block.elements.map((element) => element.action_id)).size).toBe(block.elements.length);
-    }
+  for (const element of buttons(message)) {
+    expect(element.url.length).toBeLessThanOrEqual(SLACK_LIMITS.buttonUrl);
+    expect(element.text.text.length).toBeGreaterThan(0);
   }
 }
 
@@ -548,40 +475,7 @@ describe('buildSlackMessage', () => {
 // ---------------------------------------------------------------------------------------------
 // Properties over hostile text
 
-const fragment = fc.constantFrom(
-  '<!channel>',
-  '<!here>',
-  '<!everyone>',
-  '<@U1>',
-  '<#C1>',
-  '<!subteam^S1>',
-  '<https://evil.example|click>',
-  '&',
-  '&amp;',
-  '&lt',
-  '<',
-  '>',
-  '|',
-  '*',
-  '`',
-  '@here',
-  '🚨',
-  '👨‍👩‍👧',
-  '日本語',
-  '\n',
-  '\u202E',
-  '\uDC00',
-  ' ',
-  'x',
-);
-const hostile = fc.oneof(
-  { weight: 5, arbitrary: fc.array(fragment, { maxLength: 30 }).map((parts) => parts.join('')) },
-  { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
-  {
-    weight: 1,
-    arbitrary: fc.tuple(fragment, fc.integer({ min: 100, max: 4000 })).map(([part, n]) => part.repeat(n)),
-  },
-);
+const hostile = slackHostile([...SLACK_FRAGMENTS, '<!everyone>', '<!subteam^S1>'], 4000);
 /** The normaliser's console link; it cannot encode an Id with a lone surrogate, so use a fixed one. */
 function consoleUrlFor(id: string): string {
   try {

@@ -1,0 +1,185 @@
+import { safeUrl } from './normalize-finding.js';
+import {
+  escapeAndTruncate,
+  escapeSlackCode,
+  sanitizeText,
+  singleLine,
+  truncate,
+  truncateEscaped,
+} from './slack-escape.js';
+
+// ---------------------------------------------------------------------------------------------
+// Block Kit, the part of it the messages use.
+
+/** Shown literally by Slack: no mentions, links or formatting are parsed in it. */
+export interface PlainText {
+  type: 'plain_text';
+  text: string;
+  emoji?: boolean;
+}
+
+/** Parsed by Slack: every value from a finding in it is escaped. */
+export interface MrkdwnText {
+  type: 'mrkdwn';
+  text: string;
+  /** true: Slack does not auto-link URLs, channel names or mentions in the plain parts. */
+  verbatim?: boolean;
+}
+
+export interface HeaderBlock {
+  type: 'header';
+  text: PlainText;
+}
+
+export interface SectionBlock {
+  type: 'section';
+  text?: MrkdwnText;
+  fields?: MrkdwnText[];
+}
+
+export interface ContextBlock {
+  type: 'context';
+  elements: MrkdwnText[];
+}
+
+/** A link button: its `url` is not mrkdwn, Slack never parses it. */
+export interface ButtonElement {
+  type: 'button';
+  text: PlainText;
+  url: string;
+  action_id: string;
+  style?: 'primary' | 'danger';
+}
+
+export interface ActionsBlock {
+  type: 'actions';
+  elements: ButtonElement[];
+}
+
+export type Block = HeaderBlock | SectionBlock | ContextBlock | ActionsBlock;
+
+export interface SlackAttachment {
+  color: string;
+  blocks: Block[];
+  fallback?: string;
+}
+
+export interface SlackMessage {
+  /** The notification / fallback text: mrkdwn, escaped. */
+  text: string;
+  blocks: Block[];
+  attachments: SlackAttachment[];
+  unfurl_links: false;
+  unfurl_media: false;
+}
+
+/** Slack's documented Block Kit limits (`SLACK_LIMITS` adds the messages' own budgets). */
+export const SLACK_BLOCK_LIMITS = {
+  headerText: 150,
+  sectionText: 3000,
+  fieldsPerSection: 10,
+  fieldText: 2000,
+  blocks: 50,
+  buttonText: 75,
+  buttonUrl: 3000,
+  contextText: 3000,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Text helpers: every value from a finding goes through `esc` or `code` exactly once.
+
+/** An untrusted value as escaped mrkdwn on one line, at most `max` characters. */
+export function esc(value: unknown, max: number): string {
+  return escapeAndTruncate(singleLine(value), max);
+}
+
+/** An untrusted identifier as escaped inline code, backticks included in `max`. */
+export function code(value: unknown, max: number): string {
+  return escapeSlackCode(singleLine(value), max);
+}
+
+/** Prose from a finding: blank lines kept (at most one in a row), shortened at a word, escaped. */
+export function prose(value: unknown, max: number): string {
+  const text = sanitizeText(value)
+    .replace(/[ \u00A0]+\n/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+  return escapeAndTruncate(text, max, { wholeWords: true });
+}
+
+/** A link Slack can open: http(s), at most the button url limit. */
+export function linkUrl(value: unknown): string | undefined {
+  const url = safeUrl(value);
+  return url !== undefined && url.length <= SLACK_BLOCK_LIMITS.buttonUrl ? url : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Block builders: their text is trusted or already escaped.
+
+/** Escaped mrkdwn, shortened to `max` without cutting an entity, never empty, not auto-linked. */
+export function mrkdwn(text: string, max: number): MrkdwnText {
+  return { type: 'mrkdwn', text: truncateEscaped(text, max) || ' ', verbatim: true };
+}
+
+/** A section field `*label*` over `value` (`—` when empty); `label` is trusted or already escaped. */
+export function field(label: string, value: string): MrkdwnText {
+  return mrkdwn(`*${label}*\n${value || '—'}`, SLACK_BLOCK_LIMITS.fieldText);
+}
+
+/** Plain text on one line, at most `max` characters, `fallback` when empty. */
+export function plain(text: string, max: number, fallback: string): PlainText {
+  return { type: 'plain_text', text: truncate(singleLine(text), max) || fallback, emoji: true };
+}
+
+/** A context block of one mrkdwn element. */
+export function context(text: string): ContextBlock {
+  return { type: 'context', elements: [mrkdwn(text, SLACK_BLOCK_LIMITS.contextText)] };
+}
+
+/** A section of mrkdwn text; none for empty text. */
+export function textSection(text: string): SectionBlock | undefined {
+  return text ? { type: 'section', text: mrkdwn(text, SLACK_BLOCK_LIMITS.sectionText) } : undefined;
+}
+
+/** A link button to `url` (already checked by `linkUrl`). */
+export function button(label: string, url: string, actionId: string, primary = false): ButtonElement {
+  const element: ButtonElement = {
+    type: 'button',
+    text: plain(label, SLACK_BLOCK_LIMITS.buttonText, 'Open'),
+    url,
+    action_id: actionId,
+  };
+  if (primary) element.style = 'primary';
+  return element;
+}
+
+/** An actions block of the buttons present; none when there are none. */
+export function actions(elements: Array<ButtonElement | undefined>): ActionsBlock | undefined {
+  const present = elements.filter((element): element is ButtonElement => element !== undefined);
+  return present.length > 0 ? { type: 'actions', elements: present } : undefined;
+}
+
+/** A type guard for `filter`: drops the blocks (or anything) a builder left out. */
+export function defined<T>(value: T | undefined): value is T {
+  return value !== undefined;
+}
+
+/** `attachment` kept within the total block limit beside `top`: the links (last) survive. */
+export function capBlocks(top: Block[], attachment: Block[]): Block[] {
+  const room = SLACK_BLOCK_LIMITS.blocks - top.length;
+  if (attachment.length <= room) return attachment;
+  const last = attachment[attachment.length - 1];
+  const keepLast = last !== undefined && last.type === 'actions' && room > 0;
+  return [...attachment.slice(0, Math.max(0, keepLast ? room - 1 : room)), ...(keepLast ? [last] : [])];
+}
+
+/** The message: `top` blocks, then `details` (capped) in one attachment with a colour bar. */
+export function slackMessage(text: string, top: Block[], details: Block[], color: string): SlackMessage {
+  return {
+    text,
+    blocks: top,
+    attachments: [{ color, blocks: capBlocks(top, details), fallback: text }],
+    unfurl_links: false,
+    unfurl_media: false,
+  };
+}

@@ -1,0 +1,110 @@
+import fc from 'fast-check';
+import { findingMarker } from '../../src/domain/finding-marker.js';
+
+// ---------------------------------------------------------------------------------------------
+// Slack: mrkdwn control sequences and text that stresses escaping and truncation.
+
+/** Slack's control sequences (mentions, links, entities) and the characters they are made of. */
+export const SLACK_CONTROLS = [
+  '<!channel>',
+  '<!here>',
+  '<@U1>',
+  '<#C1>',
+  '<https://evil.example|click>',
+  '&',
+  '&amp;',
+  '<',
+  '>',
+  '|',
+  '@here',
+] as const;
+
+/** The controls plus mrkdwn delimiters, emoji, Japanese, a bidi override and a lone surrogate. */
+export const SLACK_FRAGMENTS: readonly string[] = [
+  ...SLACK_CONTROLS,
+  '&lt',
+  '*',
+  '`',
+  '🚨',
+  '👨‍👩‍👧',
+  '日本語',
+  '\n',
+  '\u202E',
+  '\uDC00',
+  ' ',
+  'x',
+];
+
+/**
+ * Hostile text for a Slack message builder: fragments joined, binary strings, or one fragment
+ * repeated 100 to `maxRepeat` times (past Slack's limits).
+ */
+export function slackHostile(fragments: readonly string[], maxRepeat: number): fc.Arbitrary<string> {
+  const fragment = fc.constantFrom(...fragments);
+  return fc.oneof(
+    { weight: 5, arbitrary: fc.array(fragment, { maxLength: 30 }).map((parts) => parts.join('')) },
+    { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fragment, fc.integer({ min: 100, max: maxRepeat }))
+        .map(([part, n]) => part.repeat(n)),
+    },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backlog: what Markdown or Backlog notation could act on.
+
+/** Links, HTML, code fences, headings, list and table starts, emphasis, line breaks, a marker. */
+export const MARKUP_FRAGMENTS: readonly string[] = [
+  '[[x>javascript:alert(1)]]',
+  '[x](javascript:alert(1))',
+  '<script>alert(1)</script>',
+  'https://evil.example/a_b',
+  'www.evil.example',
+  '{code}',
+  '{/code}',
+  '`',
+  '```',
+  "''",
+  '%%',
+  '&br;',
+  '# ',
+  '* ',
+  '- ',
+  '> ',
+  '|',
+  '1. ',
+  '**bold**',
+  '\\',
+  '\n',
+  '\r\n',
+  '\u2028',
+  '\u202E',
+  '@channel',
+  findingMarker('someone else'),
+  'x',
+  ' ',
+  '日本語',
+];
+
+/**
+ * Hostile text for a Backlog builder: up to `maxParts` parts, mostly `fragments`, some random
+ * strings, and with `binary` some binary ones (control characters, lone surrogates).
+ */
+export function markupHostile(
+  fragments: readonly string[],
+  { maxParts, binary = false }: { maxParts: number; binary?: boolean },
+): fc.Arbitrary<string> {
+  return fc
+    .array(
+      fc.oneof(
+        { weight: 6, arbitrary: fc.constantFrom(...fragments) },
+        { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
+        ...(binary ? [{ weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 4 }) }] : []),
+      ),
+      { maxLength: maxParts },
+    )
+    .map((parts) => parts.join(''));
+}
