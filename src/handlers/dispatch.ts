@@ -210,17 +210,24 @@ export async function dispatchBatch(records: SQSRecord[], deps: DispatchDeps): P
   }
 
   const items: Array<Delivery | Suppression> = [...plan.deliveries, ...buildSuppressions(suppressed)];
-  for (const delivery of plan.deliveries) {
-    for (const member of delivery.members) {
-      const key = memberKey(member);
-      report.outcomes.push({ key, outcome: 'queued', mode: delivery.mode, deliveryId: delivery.deliveryId });
+  // Packed first: a group too large for one execution is split, and each part reports its own id.
+  const executions = packExecutions(items, MAX_EXECUTION_INPUT_BYTES);
+  for (const item of executions.flat()) {
+    if (item.mode === 'suppress') continue;
+    for (const member of item.members) {
+      report.outcomes.push({
+        key: memberKey(member),
+        outcome: 'queued',
+        mode: item.mode,
+        deliveryId: item.deliveryId,
+      });
     }
   }
   for (const { finding, rule } of suppressed) {
     report.outcomes.push({ key: finding.key, outcome: 'suppressed', rule });
   }
 
-  for (const execution of packExecutions(items, MAX_EXECUTION_INPUT_BYTES)) {
+  for (const execution of executions) {
     // The same batch redelivered by SQS gets the same name: StartExecution is then a no-op.
     const batchId = shortHash(execution.map((d) => d.deliveryId).join(','), 32);
     const name = `batch-${batchId}`;

@@ -49,3 +49,31 @@ describe('a storm of 1,000 control findings (3 controls x 2 accounts) replayed a
     expect(replayer.sandbox.slack?.messages.length).toBe(messagesBefore);
   });
 });
+
+describe('a storm of one control in one account, too large for one workflow execution', () => {
+  let replayer: TestReplayer;
+
+  beforeAll(async () => {
+    replayer = await startTestReplayer();
+  });
+
+  afterAll(async () => {
+    await replayer.close();
+  });
+
+  it('is still one issue and one top-level message, its parts appended, every finding marked', async () => {
+    const events = stormEvents(1200, ['S3.8'], ['111111111111']);
+
+    const result = await replayer.replay(events);
+
+    expect(result.exitCode).toBe(0);
+    expect(result.runs.length).toBeGreaterThan(3);
+    expect(result.results.filter((r) => r.outcome === 'notified')).toHaveLength(1200);
+    expect(new Set(result.results.map((r) => r.issueKey))).toEqual(new Set(['SEC-1']));
+    expect(replayer.sandbox.backlog?.issues).toHaveLength(1);
+    expect(replayer.sandbox.slack?.messages.filter((message) => !message.threadTs)).toHaveLength(1);
+    expect(new Set(replayer.sandbox.securityHub?.notified().map((identifier) => identifier.Id)).size).toBe(
+      1200,
+    );
+  });
+});
