@@ -151,17 +151,32 @@ export class BacklogTracker {
     return match ? { id: match.id, key: match.issueKey, url: this.issueUrl(match.issueKey) } : undefined;
   }
 
-  /** Comment on an issue, and set it back to Open in the same write if it was resolved or closed. */
-  async reopenWithComment(issueKey: string, comment: string): Promise<{ reopened: boolean }> {
+  /**
+   * Comment on an issue once, and set it back to Open in the same write if it was resolved or
+   * closed. The comment ends with `marker`'s line; a retry whose earlier attempt posted it but lost
+   * the answer finds it among the latest comments and posts nothing.
+   */
+  async reopenWithComment(
+    issueKey: string,
+    comment: string,
+    marker: string,
+  ): Promise<{ reopened: boolean; commented: boolean }> {
+    const line = markerLine(marker);
+    const recent = await this.call('list comments', (client) =>
+      client.getIssueComments(issueKey, { count: 100, order: 'desc' }),
+    );
+    if (recent.some((existing) => (existing.content ?? '').includes(line)))
+      return { reopened: false, commented: false };
+    const content = `${comment}\n\n${line}`;
     const issue = await this.call('get issue', (client) => client.getIssue(issueKey));
     if (DONE_STATUS_IDS.has(issue.status.id)) {
       await this.call('reopen issue', (client) =>
-        client.patchIssue(issueKey, { statusId: OPEN_STATUS_ID, comment }),
+        client.patchIssue(issueKey, { statusId: OPEN_STATUS_ID, comment: content }),
       );
-      return { reopened: true };
+      return { reopened: true, commented: true };
     }
-    await this.call('comment on issue', (client) => client.postIssueComments(issueKey, { content: comment }));
-    return { reopened: false };
+    await this.call('comment on issue', (client) => client.postIssueComments(issueKey, { content }));
+    return { reopened: false, commented: true };
   }
 
   private async resolveProject(projectKey: string): Promise<BacklogProject> {

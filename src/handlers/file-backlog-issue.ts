@@ -65,7 +65,11 @@ export async function fileIssue(input: FileIssueInput, deps: FileIssueDeps): Pro
     if (!ledger.appendApplied(entry, 'commented', delivery.deliveryId)) {
       const project = await tracker.project(target.projectKey);
       const comment = buildGroupAppendComment(delivery, { textFormattingRule: project.textFormattingRule });
-      await tracker.reopenWithComment(entry.issueKey, comment);
+      await tracker.reopenWithComment(
+        entry.issueKey,
+        comment,
+        findingMarker(`append|${delivery.deliveryId}`),
+      );
       await ledger.recordAppend(delivery.deliveryKey, 'commented', delivery.deliveryId);
     }
     return { key: entry.issueKey, url: entry.issueUrl, created: false };
@@ -82,7 +86,8 @@ export async function fileIssue(input: FileIssueInput, deps: FileIssueDeps): Pro
         previousUpdatedAt: entry.findingUpdatedAt,
         reason: 'Security Hub set this finding back to NEW',
       });
-      const { reopened } = await tracker.reopenWithComment(entry.issueKey, comment);
+      const marker = findingMarker(`reopen|${delivery.deliveryKey}|${finding.updatedAt}`);
+      const { reopened } = await tracker.reopenWithComment(entry.issueKey, comment, marker);
       await ledger.recordReopen(delivery.deliveryKey, 'issue', finding.updatedAt);
       deps.logger.info('reopen commented', { issueKey: entry.issueKey, reopened });
     }

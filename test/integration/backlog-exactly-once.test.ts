@@ -136,6 +136,20 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
     expect(h.backlog.commentsOf(filed.key)).toHaveLength(1);
   });
 
+  it('comments once when the answer to the reopen comment is lost and the task is retried', async () => {
+    const event = uniqueEvent(CONTROL, uniqueLabel());
+    const filed = await fileIssue(fileIssueInput(event, 'exec-new'), h.fileIssueDeps);
+    const reopen = fileIssueInput(reopenedEvent(event, '2030-01-07T00:00:00Z'), 'exec-reopen', 'reopen');
+    h.backlog.failNext({ method: 'POST', path: /\/comments$/ }, { dropResponse: true });
+
+    const first = await fileIssue(reopen, h.fileIssueDeps).catch((error: Error) => error);
+    const retry = await fileIssue(reopen, h.fileIssueDeps);
+
+    expect(first).toBeInstanceOf(Error);
+    expect(retry.key).toBe(filed.key);
+    expect(h.backlog.commentsOf(filed.key)).toHaveLength(1);
+  });
+
   it('sets a closed issue back to Open with the reopen comment in the same write', async () => {
     const event = uniqueEvent(CONTROL, uniqueLabel());
     const filed = await fileIssue(fileIssueInput(event, 'exec-new'), h.fileIssueDeps);
