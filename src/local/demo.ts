@@ -6,9 +6,9 @@ import type { Env } from './sandbox.js';
 const SAMPLES = 'samples';
 const OUT_DIR = join('out', 'demo');
 
-async function filesIn(dir: string): Promise<string[]> {
+async function filesIn(dir: string, extension = '.json'): Promise<string[]> {
   return (await readdir(dir))
-    .filter((name) => name.endsWith('.json'))
+    .filter((name) => name.endsWith(extension))
     .map((name) => join(dir, name))
     .sort();
 }
@@ -73,6 +73,11 @@ async function main(): Promise<number> {
       title: 'reopen',
       result: await replayer.replay(await readEventFiles(await filesIn(join(SAMPLES, 'reopen')))),
     });
+    heading('4. a storm: 12 S3.8 findings in one account at once: one grouped issue and message');
+    passes.push({
+      title: 'storm',
+      result: await replayer.replay(await readEventFiles(await filesIn(join(SAMPLES, 'storm'), '.jsonl'))),
+    });
 
     await mkdir(OUT_DIR, { recursive: true });
     heading(`Slack received ${slack.messages.length} message(s)`);
@@ -117,11 +122,12 @@ async function main(): Promise<number> {
     for (const identifier of notified) console.log(`- NOTIFIED ${identifier.Id}`);
     for (const update of securityHub.batchUpdates) console.log(`  note: ${update.Note?.Text ?? '-'}`);
 
-    const [first, repeat, reopen] = passes.map((pass) => pass.result);
+    const [first, repeat, reopen, storm] = passes.map((pass) => pass.result);
+    const stormIssues = new Set(storm?.results.map((r) => r.issueKey));
     const repeatFiledNothing = repeat?.results.every((r) => r.outcome === 'already filed') ?? false;
     heading('result');
     console.log(
-      `samples: ${first?.results.filter((r) => r.outcome === 'notified').length} notified; repeat filed nothing: ${repeatFiledNothing}; reopened: ${reopen?.results.filter((r) => r.outcome === 'reopened').length}`,
+      `samples: ${first?.results.filter((r) => r.outcome === 'notified').length} notified; repeat filed nothing: ${repeatFiledNothing}; reopened: ${reopen?.results.filter((r) => r.outcome === 'reopened').length}; storm: ${storm?.results.length} findings in ${stormIssues.size} issue(s)`,
     );
     return passes.every((pass) => pass.result.exitCode === 0) && repeatFiledNothing ? 0 : 1;
   } finally {
