@@ -245,13 +245,14 @@ export class Ledger {
           UpdateExpression:
             'SET openedBy = :token, openedAt = :now, lastActivityAt = :now, memberCount = :zero, #status = :opening, expiresAt = :exp REMOVE issueKey, issueUrl, issueId, slackChannel, slackTs, issueClaim, slackClaim, appendsPosted, appendsCommented',
           ConditionExpression:
-            'attribute_not_exists(findingKey) OR lastActivityAt < :windowStart OR (attribute_not_exists(slackTs) AND openedAt < :openingStale)',
+            'attribute_not_exists(findingKey) OR lastActivityAt < :windowStart OR (#status <> :delivered AND openedAt < :openingStale)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':token': token,
             ':now': now.toISOString(),
             ':zero': 0,
             ':opening': 'CLAIMED',
+            ':delivered': 'DELIVERED',
             ':windowStart': windowStart,
             ':openingStale': openingStale,
             ':exp': this.expiry(now),
@@ -280,7 +281,8 @@ export class Ledger {
         memberCount: item.memberCount ?? 0,
         lastActivityAt: item.lastActivityAt ?? '',
         openedAt: item.openedAt ?? '',
-        delivered: Boolean(item.slackTs),
+        // Delivered: its first message posted, or (Backlog only) its delivery recorded.
+        delivered: item.status === 'DELIVERED' || Boolean(item.slackTs),
       });
     }
     return groups;

@@ -14,7 +14,8 @@ const delivery = z.looseObject({
     .min(1),
   destinations: z.object({ slack: z.boolean(), backlog: z.boolean() }),
 });
-const issue = z.object({ key: z.string().min(1), url: z.string(), created: z.boolean() });
+// An empty key: the delivery is below the policy's Backlog threshold (Slack only).
+const issue = z.object({ key: z.string(), url: z.string(), created: z.boolean() });
 
 const fileIssueInput = z.object({ delivery, execution: z.string().min(1) });
 const postMessageInput = z.object({ delivery, issue, execution: z.string().min(1) });

@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DEFAULT_LEDGER_TABLE } from '../config/constants.js';
+import { DEFAULT_LEDGER_TABLE, DEFAULT_POLICY_FILE } from '../config/constants.js';
+import { loadPolicyFile, policyDefaultsFromEnv } from '../config/policy-file.js';
+import type { Route } from '../domain/delivery.js';
 import { type BacklogEmulator, startBacklogEmulator } from './emulators/backlog-emulator.js';
 import { ensureLedgerTable, startDynamo } from './emulators/dynamo.js';
 import { type SecurityHubEmulator, startSecurityHubEmulator } from './emulators/security-hub-emulator.js';
@@ -26,6 +29,34 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
+/** The routes of the policy the replay will use (none when there is no policy file). */
+function policyRoutes(env: Env): Route[] {
+  const file = env.NOTIFICATION_POLICY_FILE ?? DEFAULT_POLICY_FILE;
+  if (!existsSync(file)) return [];
+  const policy = loadPolicyFile(file, policyDefaultsFromEnv(env));
+  return [policy.defaultRoute, ...policy.routes.map((rule) => rule.route)];
+}
+
+function backlogProjects(defaultKey: string, defaultType: string, routes: Route[]) {
+  const projects = new Map<string, { issueTypes: Set<string>; categories: Set<string> }>();
+  const add = (key: string, issueType: string, category?: string) => {
+    const project = projects.get(key) ?? {
+      issueTypes: new Set(['Bug', 'Task']),
+      categories: new Set<string>(),
+    };
+    project.issueTypes.add(issueType);
+    if (category) project.categories.add(category);
+    projects.set(key, project);
+  };
+  add(defaultKey, defaultType);
+  for (const { backlog } of routes) add(backlog.projectKey, backlog.issueTypeName, backlog.categoryName);
+  return [...projects].map(([key, { issueTypes, categories }]) => ({
+    key,
+    issueTypes: [...issueTypes],
+    categories: [...categories],
+  }));
+}
+
 /**
  * Start an embedded emulator for every endpoint the environment leaves unset (Slack, Backlog,
  * Security Hub, DynamoDB), all on 127.0.0.1, and create the ledger table if it is absent.
@@ -40,22 +71,37 @@ export async function startSandbox(input: Env): Promise<Sandbox> {
     },
   };
   try {
-    if (!env.SLACK_API_URL) {
+    const embedSlack = !env.SLACK_API_URL;
+    const embedBacklog = !env.BACKLOG_API_URL;
+    if (embedSlack) {
       env.SLACK_BOT_TOKEN ??= SANDBOX_DEFAULTS.slackToken;
       env.SLACK_CHANNEL ??= SANDBOX_DEFAULTS.slackChannel;
-      const slack = await startSlackEmulator({ token: env.SLACK_BOT_TOKEN, channels: [env.SLACK_CHANNEL] });
-      closers.push(() => slack.close());
-      env.SLACK_API_URL = slack.url;
-      sandbox.slack = slack;
     }
-    if (!env.BACKLOG_API_URL) {
+    if (embedBacklog) {
       env.BACKLOG_HOST ??= SANDBOX_DEFAULTS.backlogHost;
       env.BACKLOG_API_KEY ??= SANDBOX_DEFAULTS.backlogApiKey;
       env.BACKLOG_PROJECT_KEY ??= SANDBOX_DEFAULTS.backlogProjectKey;
       env.BACKLOG_ISSUE_TYPE ??= SANDBOX_DEFAULTS.backlogIssueType;
+    }
+    // The emulated workspace holds what the policy routes to: its channels, projects, types.
+    const routes = policyRoutes(env);
+    if (embedSlack) {
+      const channels = [
+        ...new Set([env.SLACK_CHANNEL as string, ...routes.map((route) => route.slackChannel)]),
+      ];
+      const slack = await startSlackEmulator({ token: env.SLACK_BOT_TOKEN, channels });
+      closers.push(() => slack.close());
+      env.SLACK_API_URL = slack.url;
+      sandbox.slack = slack;
+    }
+    if (embedBacklog) {
       const backlog = await startBacklogEmulator({
         apiKey: env.BACKLOG_API_KEY,
-        projects: [{ key: env.BACKLOG_PROJECT_KEY, issueTypes: ['Bug', 'Task', env.BACKLOG_ISSUE_TYPE] }],
+        projects: backlogProjects(
+          env.BACKLOG_PROJECT_KEY as string,
+          env.BACKLOG_ISSUE_TYPE as string,
+          routes,
+        ),
       });
       closers.push(() => backlog.close());
       env.BACKLOG_API_URL = backlog.url;
