@@ -207,6 +207,9 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
     const ledger = new Ledger(dynamo, settings.ledgerTable);
     let replayCount = 0;
 
+    // Created once, as in a warm Lambda: its clients, settings and policy serve every replay.
+    const dispatchDeps = dispatch.defaultDeps(env);
+
     const replay = async (events: unknown[]): Promise<ReplayResult> => {
       replayCount += 1;
       const results: FindingResult[] = [];
@@ -238,7 +241,6 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
         }
       }
 
-      const dispatchDeps = dispatch.defaultDeps(env);
       const handler = dispatch.makeHandler({
         ...dispatchDeps,
         startWorkflow: async (input, name) => {
