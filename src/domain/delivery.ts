@@ -2,9 +2,6 @@ import { createHash } from 'node:crypto';
 import { type Finding, type FindingIdentifier, type FindingResource, findingKey } from './finding.js';
 import type { SeverityLabel } from './severity.js';
 
-/** BatchUpdateFindings takes at most this many identifiers a call. */
-export const MAX_IDENTIFIERS_PER_UPDATE = 100;
-
 /**
  * `new`: a first issue and top-level message. `reopen`: a comment on the recorded issue and a
  * broadcast thread reply. `append`: more findings for an open group: a comment listing them and a

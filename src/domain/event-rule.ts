@@ -1,3 +1,4 @@
+import { isRecord } from './json.js';
 import { labelsAtOrAbove, type SeverityLabel } from './severity.js';
 
 /**
@@ -24,10 +25,6 @@ export function buildEventPattern(minSeverity: SeverityLabel) {
 
 type Pattern = { [key: string]: unknown };
 type Matcher = string | number | boolean | null | { [op: string]: unknown };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Every leaf value at `key` below `value`, flattening arrays as EventBridge does. */
 function valuesAt(value: unknown, key: string): unknown[] {

@@ -1,5 +1,6 @@
 import { FindingValidationError } from './errors.js';
 import type { Finding } from './finding.js';
+import { isRecord } from './json.js';
 import { type NormalizeContext, normalizeFinding } from './normalize-finding.js';
 
 export const IMPORTED_DETAIL_TYPE = 'Security Hub Findings - Imported';
@@ -14,15 +15,15 @@ export interface ParsedEvent {
 
 export type EventContext = Pick<NormalizeContext, 'homeRegion' | 'accountNames'>;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
- * Parse a "Security Hub Findings - Imported" EventBridge event. A malformed envelope throws
- * `FindingValidationError`; a malformed finding inside a good envelope is listed in `rejected`.
+ * Check the envelope of a "Security Hub Findings - Imported" EventBridge event, without reading its
+ * findings. Throws `FindingValidationError` naming the event and the field.
  */
-export function parseImportedEvent(raw: unknown, context: EventContext = {}): ParsedEvent {
+export function checkEnvelope(raw: unknown): {
+  event: Record<string, unknown>;
+  eventId: string;
+  findings: unknown[];
+} {
   if (!isRecord(raw)) throw new FindingValidationError('(unknown)', 'event', 'is not a JSON object');
   const eventId = typeof raw.id === 'string' && raw.id.length > 0 ? raw.id : '(no id)';
   if (eventId === '(no id)') throw new FindingValidationError(eventId, 'id', 'is missing');
@@ -44,7 +45,15 @@ export function parseImportedEvent(raw: unknown, context: EventContext = {}): Pa
   if (!Array.isArray(findings))
     throw new FindingValidationError(eventId, 'detail.findings', 'is not an array');
   if (findings.length === 0) throw new FindingValidationError(eventId, 'detail.findings', 'is empty');
+  return { event: raw, eventId, findings };
+}
 
+/**
+ * Parse a "Security Hub Findings - Imported" EventBridge event. A malformed envelope throws
+ * `FindingValidationError`; a malformed finding inside a good envelope is listed in `rejected`.
+ */
+export function parseImportedEvent(input: unknown, context: EventContext = {}): ParsedEvent {
+  const { event: raw, eventId, findings } = checkEnvelope(input);
   const parsed: ParsedEvent = { eventId, findings: [], rejected: [] };
   const eventRegion = typeof raw.region === 'string' ? raw.region : undefined;
   findings.forEach((finding, index) => {

@@ -10,6 +10,7 @@ import {
   type Product,
   type VulnerabilityInfo,
 } from './finding.js';
+import { isRecord } from './json.js';
 import { isSeverityLabel, type SeverityLabel, severityFromNormalized } from './severity.js';
 
 export interface NormalizeContext {
@@ -54,10 +55,6 @@ const requiredFinding = z.object({
 });
 
 type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;

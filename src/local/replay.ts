@@ -13,8 +13,9 @@ import { DISPATCH_BATCH_SIZE } from '../config/constants.js';
 import { loadPolicyFile, policyDefaultsFromEnv } from '../config/policy-file.js';
 import { loadDispatchSettings } from '../config/settings.js';
 import { chunk } from '../domain/delivery.js';
+import { FindingValidationError } from '../domain/errors.js';
 import { buildEventPattern, matchesEventPattern } from '../domain/event-rule.js';
-import { IMPORTED_DETAIL_TYPE, parseImportedEvent, SECURITY_HUB_SOURCE } from '../domain/imported-event.js';
+import { checkEnvelope, parseImportedEvent } from '../domain/imported-event.js';
 import { evaluatePolicy, minimumThreshold, type NotificationPolicy } from '../domain/policy.js';
 import * as dispatch from '../handlers/dispatch.js';
 import * as fileBacklogIssue from '../handlers/file-backlog-issue.js';
@@ -128,20 +129,15 @@ function whyNotMatched(event: unknown, policy: NotificationPolicy): Array<{ key:
   }
 }
 
-function envelopeProblem(event: unknown): { field: string; reason: string } | undefined {
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-    return { field: 'event', reason: 'is not a JSON object' };
+/** The envelope's problem, in the words dispatch would reject it with; undefined when it is sound. */
+function envelopeProblem(event: unknown): FindingValidationError | undefined {
+  try {
+    checkEnvelope(event);
+    return undefined;
+  } catch (error) {
+    if (error instanceof FindingValidationError) return error;
+    throw error;
   }
-  const record = event as Record<string, unknown>;
-  if (record.source !== SECURITY_HUB_SOURCE)
-    return { field: 'source', reason: `is not ${SECURITY_HUB_SOURCE}` };
-  if (record['detail-type'] !== IMPORTED_DETAIL_TYPE) {
-    return { field: 'detail-type', reason: `is not "${IMPORTED_DETAIL_TYPE}"` };
-  }
-  if (!Array.isArray((record.detail as { findings?: unknown })?.findings)) {
-    return { field: 'detail.findings', reason: 'is not an array' };
-  }
-  return undefined;
 }
 
 function resultsOf(run: WorkflowRun): DeliveryResult[] {
@@ -221,9 +217,8 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
       for (const event of events) {
         const problem = envelopeProblem(event);
         if (problem) {
-          const eventId = String((event as { id?: unknown })?.id ?? '(no id)');
           results.push({
-            key: `event ${eventId}`,
+            key: `event ${problem.eventId}`,
             outcome: 'rejected',
             detail: `${problem.field}: ${problem.reason}`,
           });
