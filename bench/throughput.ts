@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createReplayer, type Replayer, type ReplayResult } from '../src/local/replay.js';
+import { createReplayer, type Replayer, type ReplayResult } from '../src/local/replayer.js';
 import type { Env } from '../src/local/sandbox.js';
 import { median, round, WORK } from './common.js';
 import { distinct, storm } from './events.js';

@@ -1,47 +1,18 @@
 import { Backlog, Error as BacklogErrors } from 'backlog-js';
-import { markerLine } from '../domain/finding-marker.js';
+import {
+  BacklogAuthError,
+  BacklogConfigError,
+  BacklogRateLimitError,
+  BacklogRequestError,
+} from '../app/errors.js';
+import type { IssueContent, IssueHandle, IssueTarget, IssueTracker, TrackerProject } from '../app/ports.js';
+import { markerLine } from '../domain/backlog/marker.js';
 import { makeBacklogFetch } from './backlog-fetch.js';
 
-/** Backlog refused the API key: not retried, names the parameter it came from. */
-export class BacklogAuthError extends Error {
-  override readonly name = 'BacklogAuthError';
-}
-/** The project key or issue type name does not exist: not retried, names the setting. */
-export class BacklogConfigError extends Error {
-  override readonly name = 'BacklogConfigError';
-}
-/** Rate limited past what this invocation may wait: the workflow's Retry waits instead. */
-export class BacklogRateLimitError extends Error {
-  override readonly name = 'BacklogRateLimitError';
-}
-/** Any other Backlog failure (retried by the workflow). */
-export class BacklogRequestError extends Error {
-  override readonly name = 'BacklogRequestError';
-}
-
-export type TextFormattingRule = 'markdown' | 'backlog';
-
-export interface BacklogProject {
+export interface BacklogProject extends TrackerProject {
   projectId: number;
-  projectKey: string;
-  textFormattingRule: TextFormattingRule;
   issueTypeIds: ReadonlyMap<string, number>;
   categoryIds: ReadonlyMap<string, number>;
-}
-
-/** Where an issue is filed and with what: names are resolved to ids per project, once. */
-export interface IssueTarget {
-  projectKey: string;
-  issueTypeName: string;
-  categoryName?: string;
-  assigneeId?: number;
-  customFields?: Record<string, string | number | string[]>;
-}
-
-export interface IssueHandle {
-  id: number;
-  key: string;
-  url: string;
 }
 
 export interface BacklogTrackerOptions {
@@ -64,7 +35,7 @@ const DONE_STATUS_IDS = new Set([3, 4]);
  * Backlog API v2 through backlog-js. The project, issue type and formatting rule are resolved once
  * and cached; 429 is waited out up to `X-RateLimit-Reset` when that fits the invocation's budget.
  */
-export class BacklogTracker {
+export class BacklogTracker implements IssueTracker {
   private client: Backlog | undefined;
   private clientKey: string | undefined;
   private readonly projects = new Map<string, Promise<BacklogProject>>();
@@ -124,10 +95,7 @@ export class BacklogTracker {
     return { project, params };
   }
 
-  async createIssue(
-    target: IssueTarget,
-    content: { summary: string; description: string; priorityId: number },
-  ): Promise<IssueHandle> {
+  async createIssue(target: IssueTarget, content: IssueContent): Promise<IssueHandle> {
     const { params } = await this.resolveTarget(target);
     const issue = await this.call('create issue', (client) =>
       client.postIssue({

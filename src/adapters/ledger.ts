@@ -5,33 +5,32 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { chunk } from '../domain/delivery.js';
-import { GROUP_OPENING_STALE_MS, type OpenGroup } from '../domain/grouping.js';
-import type { LedgerEntry } from '../domain/ledger-entry.js';
+import { LedgerError } from '../app/errors.js';
+import type {
+  ClaimResult,
+  DispatchLedger,
+  IssueLedger,
+  MemberRecord,
+  MessageLedger,
+  ReopenClaim,
+} from '../app/ports.js';
+import { chunk } from '../domain/delivery/delivery.js';
+import { GROUP_OPENING_STALE_MS, type OpenGroup } from '../domain/delivery/grouping.js';
+import { LEDGER_ATTRIBUTES as A, type FindingItem, type GroupItem } from '../domain/delivery/ledger-items.js';
 
 /** A claim older than this is taken to belong to an attempt that died. */
 export const CLAIM_STALE_AFTER_MS = 5 * 60_000;
 /** Ledger items expire (TTL attribute `expiresAt`) a year after their last write. */
 const RETENTION_SECONDS = 365 * 24 * 3600;
-
-export class LedgerError extends Error {
-  override readonly name = 'LedgerError';
-}
-
-/** Another execution is filing or posting this finding right now: retried by the workflow. */
-export class ClaimHeldError extends Error {
-  override readonly name = 'ClaimHeldError';
-}
-
-export type ClaimResult =
-  | { claimed: true; previous?: LedgerEntry }
-  | { claimed: false; current?: LedgerEntry };
+const MAX_UNPROCESSED_ATTEMPTS = 8;
 
 type Clock = () => Date;
+type Update = Omit<UpdateCommandInput, 'TableName' | 'Key'>;
 
 /** The DynamoDB ledger: finding key → where it was delivered. Every write is conditional. */
-export class Ledger {
+export class Ledger implements DispatchLedger, IssueLedger, MessageLedger {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(
@@ -42,122 +41,102 @@ export class Ledger {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  async get(findingKey: string): Promise<LedgerEntry | undefined> {
+  async get(key: string): Promise<FindingItem | undefined> {
     const result = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { findingKey }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.table, Key: { [A.key]: key }, ConsistentRead: true }),
     );
-    return result.Item as LedgerEntry | undefined;
+    return result.Item as FindingItem | undefined;
   }
 
-  /** Entries for many keys (BatchGetItem, 100 a call, unprocessed keys retried). */
-  async getMany(findingKeys: readonly string[]): Promise<Map<string, LedgerEntry>> {
-    const entries = new Map<string, LedgerEntry>();
-    for (const keys of chunk([...new Set(findingKeys)], 100)) {
+  /** Items for many keys (BatchGetItem, 100 a call, unprocessed keys retried). */
+  async getMany(keys: readonly string[]): Promise<Map<string, FindingItem>> {
+    const items = new Map<string, FindingItem>();
+    for (const part of chunk([...new Set(keys)], 100)) {
       let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead?: boolean }> | undefined =
-        {
-          [this.table]: { Keys: keys.map((findingKey) => ({ findingKey })), ConsistentRead: true },
-        };
+        { [this.table]: { Keys: part.map((key) => ({ [A.key]: key })), ConsistentRead: true } };
       for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-        if (attempt > 0) await sleep(Math.min(1000, 50 * 2 ** attempt));
-        if (attempt > 8)
-          throw new LedgerError(`BatchGetItem on ${this.table}: keys still unprocessed after retries`);
+        await backOff(attempt, `BatchGetItem on ${this.table}: keys still unprocessed after retries`);
         const result = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
-        for (const item of result.Responses?.[this.table] ?? [])
-          entries.set(item.findingKey, item as LedgerEntry);
+        for (const item of result.Responses?.[this.table] ?? []) items.set(item[A.key], item as FindingItem);
         request = result.UnprocessedKeys as typeof request;
       }
     }
-    return entries;
+    return items;
   }
 
   /**
    * Claim a key for `token` before filing: succeeds when nothing is filed yet and no live claim
-   * by someone else exists. `field` names the thing claimed (`issue` or `slack`).
+   * by someone else exists. `side` names the thing claimed (`issue` or `slack`).
    */
-  async claim(findingKey: string, token: string, field: 'issue' | 'slack'): Promise<ClaimResult> {
+  async claim(key: string, token: string, side: 'issue' | 'slack'): Promise<ClaimResult> {
     const now = this.now();
-    const staleBefore = new Date(now.getTime() - CLAIM_STALE_AFTER_MS).toISOString();
-    const done = field === 'issue' ? 'issueKey' : 'slackTs';
     try {
-      const result = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { findingKey },
-          UpdateExpression:
-            'SET #claim = :token, #claimedAt = :now, #status = if_not_exists(#status, :claimed), expiresAt = :exp',
-          ConditionExpression:
-            'attribute_not_exists(#done) AND (attribute_not_exists(#claim) OR #claim = :token OR #claimedAt < :stale)',
-          ExpressionAttributeNames: {
-            '#claim': `${field}Claim`,
-            '#claimedAt': `${field}ClaimedAt`,
-            '#status': 'status',
-            '#done': done,
-          },
-          ExpressionAttributeValues: {
-            ':token': token,
-            ':now': now.toISOString(),
-            ':stale': staleBefore,
-            ':claimed': 'CLAIMED',
-            ':exp': this.expiry(now),
-          },
-          ReturnValues: 'ALL_OLD',
-        }),
-      );
-      const previous = result.Attributes as LedgerEntry | undefined;
+      const result = await this.update(key, {
+        UpdateExpression: `SET #claim = :token, #claimedAt = :now, #status = if_not_exists(#status, :claimed), ${A.expiresAt} = :exp`,
+        ConditionExpression:
+          'attribute_not_exists(#done) AND (attribute_not_exists(#claim) OR #claim = :token OR #claimedAt < :stale)',
+        ExpressionAttributeNames: {
+          '#claim': side === 'issue' ? A.issueClaim : A.slackClaim,
+          '#claimedAt': side === 'issue' ? A.issueClaimedAt : A.slackClaimedAt,
+          '#status': A.status,
+          '#done': side === 'issue' ? A.issueKey : A.slackTs,
+        },
+        ExpressionAttributeValues: {
+          ':token': token,
+          ':now': now.toISOString(),
+          ':stale': this.staleBefore(now),
+          ':claimed': 'CLAIMED',
+          ':exp': this.expiry(now),
+        },
+        ReturnValues: 'ALL_OLD',
+      });
+      const previous = result.Attributes as FindingItem | undefined;
       return previous ? { claimed: true, previous } : { claimed: true };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = await this.get(findingKey);
+      const current = await this.get(key);
       return current ? { claimed: false, current } : { claimed: false };
     }
   }
 
-  async recordIssue(findingKey: string, issue: { key: string; url: string; id?: number }): Promise<void> {
+  async recordIssue(key: string, issue: { key: string; url: string; id?: number }): Promise<void> {
     const now = this.now();
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { findingKey },
-        UpdateExpression:
-          'SET issueKey = :key, issueUrl = :url, issueId = :id, filedAt = :now, #status = :filed, expiresAt = :exp REMOVE issueClaim',
-        ConditionExpression: 'attribute_not_exists(issueKey) OR issueKey = :key',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':key': issue.key,
-          ':url': issue.url,
-          ':id': issue.id,
-          ':now': now.toISOString(),
-          ':filed': 'FILED',
-          ':exp': this.expiry(now),
-        },
-      }),
-    );
+    await this.update(key, {
+      UpdateExpression: `SET ${A.issueKey} = :key, ${A.issueUrl} = :url, ${A.issueId} = :id, ${A.filedAt} = :now, #status = :filed, ${A.expiresAt} = :exp REMOVE ${A.issueClaim}`,
+      ConditionExpression: `attribute_not_exists(${A.issueKey}) OR ${A.issueKey} = :key`,
+      ExpressionAttributeNames: { '#status': A.status },
+      ExpressionAttributeValues: {
+        ':key': issue.key,
+        ':url': issue.url,
+        ':id': issue.id,
+        ':now': now.toISOString(),
+        ':filed': 'FILED',
+        ':exp': this.expiry(now),
+      },
+    });
   }
 
   /** The delivery is complete: its message (if it was posted) and the finding version it describes. */
   async recordSlack(
-    findingKey: string,
+    key: string,
     slack: { channel: string; ts: string },
     findingUpdatedAt: string,
   ): Promise<void> {
     const now = this.now();
     const posted = slack.ts !== '';
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { findingKey },
-        UpdateExpression: `SET ${posted ? 'slackChannel = :channel, slackTs = :ts, ' : ''}notifiedAt = :now, findingUpdatedAt = :updated, #status = :delivered, expiresAt = :exp REMOVE slackClaim, lastError`,
-        ...(posted ? { ConditionExpression: 'attribute_not_exists(slackTs) OR slackTs = :ts' } : {}),
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ...(posted ? { ':channel': slack.channel, ':ts': slack.ts } : {}),
-          ':now': now.toISOString(),
-          ':updated': findingUpdatedAt,
-          ':delivered': 'DELIVERED',
-          ':exp': this.expiry(now),
-        },
-      }),
-    );
+    const message = posted ? `${A.slackChannel} = :channel, ${A.slackTs} = :ts, ` : '';
+    await this.update(key, {
+      UpdateExpression: `SET ${message}${A.notifiedAt} = :now, ${A.findingUpdatedAt} = :updated, #status = :delivered, ${A.expiresAt} = :exp REMOVE ${A.slackClaim}, ${A.lastError}`,
+      ...(posted ? { ConditionExpression: `attribute_not_exists(${A.slackTs}) OR ${A.slackTs} = :ts` } : {}),
+      ExpressionAttributeNames: { '#status': A.status },
+      ExpressionAttributeValues: {
+        ...(posted ? { ':channel': slack.channel, ':ts': slack.ts } : {}),
+        ':now': now.toISOString(),
+        ':updated': findingUpdatedAt,
+        ':delivered': 'DELIVERED',
+        ':exp': this.expiry(now),
+      },
+    });
   }
 
   /**
@@ -165,66 +144,58 @@ export class Ledger {
    * replying: `done` when it was handled already, `held` when another execution is at it now.
    */
   async claimReopen(
-    findingKey: string,
+    key: string,
     side: 'issue' | 'slack',
     findingUpdatedAt: string,
     token: string,
-  ): Promise<'claimed' | 'done' | 'held'> {
+  ): Promise<ReopenClaim> {
     const now = this.now();
-    const last = side === 'issue' ? 'lastReopenUpdatedAt' : 'lastSlackReopenUpdatedAt';
+    const last = side === 'issue' ? A.lastIssueReopenUpdatedAt : A.lastSlackReopenUpdatedAt;
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { findingKey },
-          UpdateExpression: 'SET #claim = :token, #for = :updated, #at = :now',
-          ConditionExpression:
-            'attribute_exists(findingKey) AND (attribute_not_exists(#last) OR #last <> :updated) AND (attribute_not_exists(#claim) OR #for <> :updated OR #claim = :token OR #at < :stale)',
-          ExpressionAttributeNames: {
-            '#claim': `${side}ReopenClaim`,
-            '#for': `${side}ReopenFor`,
-            '#at': `${side}ReopenClaimedAt`,
-            '#last': last,
-          },
-          ExpressionAttributeValues: {
-            ':token': token,
-            ':updated': findingUpdatedAt,
-            ':now': now.toISOString(),
-            ':stale': new Date(now.getTime() - CLAIM_STALE_AFTER_MS).toISOString(),
-          },
-        }),
-      );
+      await this.update(key, {
+        UpdateExpression: 'SET #claim = :token, #for = :updated, #at = :now',
+        ConditionExpression: `attribute_exists(${A.key}) AND (attribute_not_exists(#last) OR #last <> :updated) AND (attribute_not_exists(#claim) OR #for <> :updated OR #claim = :token OR #at < :stale)`,
+        ExpressionAttributeNames: {
+          '#claim': side === 'issue' ? A.issueReopenClaim : A.slackReopenClaim,
+          '#for': side === 'issue' ? A.issueReopenFor : A.slackReopenFor,
+          '#at': side === 'issue' ? A.issueReopenClaimedAt : A.slackReopenClaimedAt,
+          '#last': last,
+        },
+        ExpressionAttributeValues: {
+          ':token': token,
+          ':updated': findingUpdatedAt,
+          ':now': now.toISOString(),
+          ':stale': this.staleBefore(now),
+        },
+      });
       return 'claimed';
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = (await this.get(findingKey)) as Record<string, unknown> | undefined;
+      const current = (await this.get(key)) as Record<string, unknown> | undefined;
       return current?.[last] === findingUpdatedAt ? 'done' : 'held';
     }
   }
 
   /** Record that a reopen was handled on one side (`issue` comment or `slack` reply). */
-  async recordReopen(findingKey: string, side: 'issue' | 'slack', findingUpdatedAt: string): Promise<void> {
+  async recordReopen(key: string, side: 'issue' | 'slack', findingUpdatedAt: string): Promise<void> {
     const now = this.now();
-    const attribute = side === 'issue' ? 'lastReopenUpdatedAt' : 'lastSlackReopenUpdatedAt';
-    const finishing = side === 'slack';
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { findingKey },
-        UpdateExpression: finishing
-          ? `SET ${attribute} = :updated, findingUpdatedAt = :updated, lastReopenedAt = :now, reopenCount = if_not_exists(reopenCount, :zero) + :one, expiresAt = :exp`
-          : `SET ${attribute} = :updated, expiresAt = :exp`,
-        ExpressionAttributeValues: finishing
-          ? {
-              ':updated': findingUpdatedAt,
-              ':now': now.toISOString(),
-              ':zero': 0,
-              ':one': 1,
-              ':exp': this.expiry(now),
-            }
-          : { ':updated': findingUpdatedAt, ':exp': this.expiry(now) },
-      }),
-    );
+    if (side === 'issue') {
+      await this.update(key, {
+        UpdateExpression: `SET ${A.lastIssueReopenUpdatedAt} = :updated, ${A.expiresAt} = :exp`,
+        ExpressionAttributeValues: { ':updated': findingUpdatedAt, ':exp': this.expiry(now) },
+      });
+      return;
+    }
+    await this.update(key, {
+      UpdateExpression: `SET ${A.lastSlackReopenUpdatedAt} = :updated, ${A.findingUpdatedAt} = :updated, ${A.lastReopenedAt} = :now, ${A.reopenCount} = if_not_exists(${A.reopenCount}, :zero) + :one, ${A.expiresAt} = :exp`,
+      ExpressionAttributeValues: {
+        ':updated': findingUpdatedAt,
+        ':now': now.toISOString(),
+        ':zero': 0,
+        ':one': 1,
+        ':exp': this.expiry(now),
+      },
+    });
   }
 
   /**
@@ -235,30 +206,33 @@ export class Ledger {
    */
   async openGroup(groupKey: string, token: string, windowMinutes: number): Promise<boolean> {
     const now = this.now();
-    const windowStart = new Date(now.getTime() - windowMinutes * 60_000).toISOString();
-    const openingStale = new Date(now.getTime() - GROUP_OPENING_STALE_MS).toISOString();
+    const cleared = [
+      A.issueKey,
+      A.issueUrl,
+      A.issueId,
+      A.slackChannel,
+      A.slackTs,
+      A.issueClaim,
+      A.slackClaim,
+      A.appendsPosted,
+      A.appendsCommented,
+    ];
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { findingKey: groupKey },
-          UpdateExpression:
-            'SET openedBy = :token, openedAt = :now, lastActivityAt = :now, memberCount = :zero, #status = :opening, expiresAt = :exp REMOVE issueKey, issueUrl, issueId, slackChannel, slackTs, issueClaim, slackClaim, appendsPosted, appendsCommented',
-          ConditionExpression:
-            'attribute_not_exists(findingKey) OR lastActivityAt < :windowStart OR (#status <> :delivered AND openedAt < :openingStale)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':token': token,
-            ':now': now.toISOString(),
-            ':zero': 0,
-            ':opening': 'CLAIMED',
-            ':delivered': 'DELIVERED',
-            ':windowStart': windowStart,
-            ':openingStale': openingStale,
-            ':exp': this.expiry(now),
-          },
-        }),
-      );
+      await this.update(groupKey, {
+        UpdateExpression: `SET ${A.openedBy} = :token, ${A.openedAt} = :now, ${A.lastActivityAt} = :now, ${A.memberCount} = :zero, #status = :opening, ${A.expiresAt} = :exp REMOVE ${cleared.join(', ')}`,
+        ConditionExpression: `attribute_not_exists(${A.key}) OR ${A.lastActivityAt} < :windowStart OR (#status <> :delivered AND ${A.openedAt} < :openingStale)`,
+        ExpressionAttributeNames: { '#status': A.status },
+        ExpressionAttributeValues: {
+          ':token': token,
+          ':now': now.toISOString(),
+          ':zero': 0,
+          ':opening': 'CLAIMED',
+          ':delivered': 'DELIVERED',
+          ':windowStart': new Date(now.getTime() - windowMinutes * 60_000).toISOString(),
+          ':openingStale': new Date(now.getTime() - GROUP_OPENING_STALE_MS).toISOString(),
+          ':exp': this.expiry(now),
+        },
+      });
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
@@ -268,14 +242,9 @@ export class Ledger {
 
   /** Groups as dispatch needs them: which are open, how many findings they hold. */
   async getGroups(groupKeys: readonly string[]): Promise<Map<string, OpenGroup>> {
-    const entries = await this.getMany(groupKeys);
     const groups = new Map<string, OpenGroup>();
-    for (const [key, entry] of entries) {
-      const item = entry as LedgerEntry & {
-        memberCount?: number;
-        lastActivityAt?: string;
-        openedAt?: string;
-      };
+    for (const [key, entry] of await this.getMany(groupKeys)) {
+      const item = entry as Partial<GroupItem>;
       groups.set(key, {
         key,
         memberCount: item.memberCount ?? 0,
@@ -291,35 +260,18 @@ export class Ledger {
   /** A group's activity: `count` more findings, the window starts again. */
   async touchGroup(groupKey: string, count: number): Promise<void> {
     const now = this.now();
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { findingKey: groupKey },
-        UpdateExpression: 'SET lastActivityAt = :now, expiresAt = :exp ADD memberCount :count',
-        ExpressionAttributeValues: { ':now': now.toISOString(), ':count': count, ':exp': this.expiry(now) },
-      }),
-    );
-  }
-
-  /** Whether an append delivery was already applied on one side (`posted` to Slack, `commented` on Backlog). */
-  appendApplied(entry: LedgerEntry | undefined, side: 'posted' | 'commented', deliveryId: string): boolean {
-    const applied = (entry as Record<string, unknown> | undefined)?.[
-      side === 'posted' ? 'appendsPosted' : 'appendsCommented'
-    ];
-    return applied instanceof Set && applied.has(deliveryId);
+    await this.update(groupKey, {
+      UpdateExpression: `SET ${A.lastActivityAt} = :now, ${A.expiresAt} = :exp ADD ${A.memberCount} :count`,
+      ExpressionAttributeValues: { ':now': now.toISOString(), ':count': count, ':exp': this.expiry(now) },
+    });
   }
 
   async recordAppend(groupKey: string, side: 'posted' | 'commented', deliveryId: string): Promise<void> {
-    const now = this.now();
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { findingKey: groupKey },
-        UpdateExpression: 'ADD #applied :id SET expiresAt = :exp',
-        ExpressionAttributeNames: { '#applied': side === 'posted' ? 'appendsPosted' : 'appendsCommented' },
-        ExpressionAttributeValues: { ':id': new Set([deliveryId]), ':exp': this.expiry(now) },
-      }),
-    );
+    await this.update(groupKey, {
+      UpdateExpression: `ADD #applied :id SET ${A.expiresAt} = :exp`,
+      ExpressionAttributeNames: { '#applied': side === 'posted' ? A.appendsPosted : A.appendsCommented },
+      ExpressionAttributeValues: { ':id': new Set([deliveryId]), ':exp': this.expiry(this.now()) },
+    });
   }
 
   /**
@@ -328,39 +280,41 @@ export class Ledger {
    */
   async recordMembers(
     members: ReadonlyArray<{ key: string; updatedAt: string }>,
-    where: {
-      issueKey?: string;
-      issueUrl?: string;
-      slackChannel?: string;
-      slackTs?: string;
-      deliveryKey: string;
-    },
+    where: MemberRecord,
   ): Promise<void> {
     const now = this.now();
-    const items = members.map((member) => ({
-      findingKey: member.key,
-      status: 'DELIVERED',
-      deliveredWith: where.deliveryKey,
-      issueKey: where.issueKey,
-      issueUrl: where.issueUrl,
-      slackChannel: where.slackChannel,
-      slackTs: where.slackTs,
-      notifiedAt: now.toISOString(),
-      findingUpdatedAt: member.updatedAt,
-      expiresAt: this.expiry(now),
-    }));
+    const items = members.map(
+      (member): FindingItem => ({
+        [A.key]: member.key,
+        [A.status]: 'DELIVERED',
+        [A.deliveredWith]: where.deliveryKey,
+        [A.issueKey]: where.issueKey,
+        [A.issueUrl]: where.issueUrl,
+        [A.slackChannel]: where.slackChannel,
+        [A.slackTs]: where.slackTs,
+        [A.notifiedAt]: now.toISOString(),
+        [A.findingUpdatedAt]: member.updatedAt,
+        [A.expiresAt]: this.expiry(now),
+      }),
+    );
     for (const batch of chunk(items, 25)) {
       let request: Record<string, Array<{ PutRequest: { Item: Record<string, unknown> } }>> | undefined = {
-        [this.table]: batch.map((Item) => ({ PutRequest: { Item } })),
+        [this.table]: batch.map((Item) => ({ PutRequest: { Item: { ...Item } } })),
       };
       for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-        if (attempt > 8)
-          throw new LedgerError(`BatchWriteItem on ${this.table}: items still unprocessed after retries`);
-        if (attempt > 0) await sleep(Math.min(1000, 50 * 2 ** attempt));
+        await backOff(attempt, `BatchWriteItem on ${this.table}: items still unprocessed after retries`);
         const result = await this.doc.send(new BatchWriteCommand({ RequestItems: request }));
         request = result.UnprocessedItems as typeof request;
       }
     }
+  }
+
+  private update(key: string, update: Update) {
+    return this.doc.send(new UpdateCommand({ TableName: this.table, Key: { [A.key]: key }, ...update }));
+  }
+
+  private staleBefore(now: Date): string {
+    return new Date(now.getTime() - CLAIM_STALE_AFTER_MS).toISOString();
   }
 
   private expiry(now: Date): number {
@@ -368,6 +322,9 @@ export class Ledger {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Before a retry of unprocessed items: a short exponential wait; past the last attempt, an error. */
+async function backOff(attempt: number, failure: string): Promise<void> {
+  if (attempt === 0) return;
+  if (attempt > MAX_UNPROCESSED_ATTEMPTS) throw new LedgerError(failure);
+  await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
 }

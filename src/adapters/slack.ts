@@ -1,21 +1,6 @@
 import { type ChatPostMessageArguments, ErrorCode, type WebAPICallError, WebClient } from '@slack/web-api';
-
-/** Slack refused the token: not retried, names the parameter the token came from. */
-export class SlackAuthError extends Error {
-  override readonly name = 'SlackAuthError';
-}
-/** The channel does not exist or the bot is not in it: not retried, names the channel. */
-export class SlackChannelError extends Error {
-  override readonly name = 'SlackChannelError';
-}
-/** Rate limited for longer than this invocation may wait: the workflow's Retry waits instead. */
-export class SlackRateLimitError extends Error {
-  override readonly name = 'SlackRateLimitError';
-}
-/** Any other Slack failure (retried by the workflow). */
-export class SlackDeliveryError extends Error {
-  override readonly name = 'SlackDeliveryError';
-}
+import { SlackAuthError, SlackChannelError, SlackDeliveryError, SlackRateLimitError } from '../app/errors.js';
+import type { Chat, ChatPost } from '../app/ports.js';
 
 export interface SlackPosterOptions {
   getToken: () => Promise<string>;
@@ -27,14 +12,7 @@ export interface SlackPosterOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export interface PostRequest {
-  channel: string;
-  text: string;
-  blocks?: unknown[];
-  attachments?: unknown[];
-  threadTs?: string;
-  replyBroadcast?: boolean;
-}
+export type PostRequest = ChatPost;
 
 const AUTH_ERRORS = new Set([
   'invalid_auth',
@@ -49,7 +27,7 @@ const CHANNEL_ERRORS = new Set(['channel_not_found', 'not_in_channel', 'is_archi
  * chat.postMessage through @slack/web-api. Retries are short (Lambda, not 30 minutes); a 429 is
  * waited out when its Retry-After fits the budget, otherwise handed to the workflow's Retry.
  */
-export class SlackPoster {
+export class SlackPoster implements Chat {
   private client: WebClient | undefined;
   private clientToken: string | undefined;
   private readonly maxRateLimitWaitMs: number;

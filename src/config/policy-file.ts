@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import * as z from 'zod';
-import type { Route } from '../domain/delivery.js';
-import { DEFAULT_GROUPING } from '../domain/grouping.js';
+import { ConfigError } from '../app/errors.js';
+import type { Route } from '../domain/delivery/delivery.js';
+import { DEFAULT_GROUPING } from '../domain/delivery/grouping.js';
+import { isSeverityLabel, SEVERITY_LABELS } from '../domain/finding/severity.js';
 import {
   DEFAULT_ROUTE_NAME,
   type NotificationPolicy,
   type PolicyDefaults,
   type PolicyMatch,
-} from '../domain/policy.js';
-import { isSeverityLabel, SEVERITY_LABELS } from '../domain/severity.js';
-import { ConfigError } from './settings.js';
+} from '../domain/policy/policy.js';
 
 /** Where the policy is read from when nothing else is configured (relative to the service). */
 export const DEFAULT_POLICY_FILE = 'policy/notification-policy.yml';

@@ -1,11 +1,7 @@
 import * as z from 'zod';
-import { SEVERITY_LABELS } from '../domain/severity.js';
+import { ConfigError } from '../app/errors.js';
+import { SEVERITY_LABELS } from '../domain/finding/severity.js';
 import { DEFAULT_POLICY_FILE } from './constants.js';
-
-/** A setting that is missing or malformed: names the variable, fails the cold start. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
 
 const severity = z.enum(SEVERITY_LABELS);
 const nonEmpty = z.string().trim().min(1);
@@ -33,8 +29,15 @@ const dispatchSchema = ledgerSchema.extend({
   HOME_REGION: nonEmpty.optional(),
   AWS_REGION: nonEmpty.optional(),
   ACCOUNT_NAMES: accountNames,
-  STATE_MACHINE_ARN: nonEmpty.optional(),
   NOTIFICATION_POLICY_FILE: nonEmpty.default(DEFAULT_POLICY_FILE),
+});
+
+/** What the deployed dispatch function needs beyond the use case: where it starts and dead-letters. */
+const dispatchOutletsSchema = z.object({
+  STATE_MACHINE_ARN: z
+    .string()
+    .regex(/^arn:aws[\w-]*:states:[^:]+:\d{12}:stateMachine:.+$/, 'must be a state machine ARN'),
+  DEAD_LETTER_QUEUE_URL: z.url('must be the dead-letter queue URL'),
 });
 
 const slackSchema = ledgerSchema.extend({
@@ -131,11 +134,16 @@ export function loadDispatchSettings(env: Env) {
     minSeverity: parsed.NOTIFY_MIN_SEVERITY,
     homeRegion: parsed.HOME_REGION ?? parsed.AWS_REGION,
     accountNames: parsed.ACCOUNT_NAMES,
-    stateMachineArn: parsed.STATE_MACHINE_ARN,
     policyFile: parsed.NOTIFICATION_POLICY_FILE,
   };
 }
 export type DispatchSettings = ReturnType<typeof loadDispatchSettings>;
+
+/** The state machine and dead-letter queue of the deployed stack: required at cold start. */
+export function loadDispatchOutlets(env: Env) {
+  const parsed = parse(dispatchOutletsSchema, env);
+  return { stateMachineArn: parsed.STATE_MACHINE_ARN, deadLetterQueueUrl: parsed.DEAD_LETTER_QUEUE_URL };
+}
 
 export function loadSlackSettings(env: Env) {
   const parsed = parse(slackSchema, env);

@@ -4,20 +4,32 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { SecretClients } from '../config/secrets.js';
+import { awsClientConfig, type Env } from '../adapters/aws-config.js';
+import type { SecretClients } from '../adapters/secrets.js';
 
 export const SERVICE_NAME = 'securityhub-notifier';
 
-export function makeLogger(): Logger {
-  return new Logger({ serviceName: SERVICE_NAME });
+export function makeLogger(env: Env = process.env): Logger {
+  const logLevel = env.POWERTOOLS_LOG_LEVEL;
+  return new Logger({ serviceName: SERVICE_NAME, ...(logLevel ? { logLevel: logLevel as never } : {}) });
 }
 
-/** Wrap a handler function in middy with the logger's Lambda context. */
+/**
+ * Wrap a handler function in middy with the logger's Lambda context. `validate` runs first on every
+ * invocation (cached after the first): the configuration is checked at cold start, before any work,
+ * and a bad setting fails the invocation naming it.
+ */
 export function lambda<TEvent, TResult>(
   logger: Logger,
   fn: (event: TEvent, context: Context) => Promise<TResult>,
+  validate: () => unknown = () => undefined,
 ) {
-  return middy<TEvent, TResult>().use(injectLambdaContext(logger)).handler(fn);
+  return middy<TEvent, TResult>()
+    .use(injectLambdaContext(logger))
+    .before(() => {
+      validate();
+    })
+    .handler(fn);
 }
 
 /** Evaluate once, on first use: configuration is parsed at cold start, not at import. */
@@ -30,6 +42,9 @@ export function once<T>(make: () => T): () => T {
 }
 
 /** The secret stores' clients, each created on first use (a function reads one of the two). */
-export function lazySecretClients(): SecretClients {
-  return { ssm: once(() => new SSMClient({})), secretsManager: once(() => new SecretsManagerClient({})) };
+export function lazySecretClients(env: Env = process.env): SecretClients {
+  return {
+    ssm: once(() => new SSMClient(awsClientConfig(env, 'SSM'))),
+    secretsManager: once(() => new SecretsManagerClient(awsClientConfig(env, 'SECRETS_MANAGER'))),
+  };
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import type { Delivery, IssueRef } from '../domain/delivery.js';
-import { FindingValidationError } from '../domain/errors.js';
+import { FindingValidationError } from '../app/errors.js';
+import type { FileIssueInput } from '../app/file-issue.js';
+import type { PostMessageInput } from '../app/post-message.js';
 
 /** The workflow's own payloads: checked where they enter a task, so a bad one fails clearly. */
 const delivery = z.looseObject({
@@ -30,14 +31,6 @@ function parse<T>(schema: z.ZodType<T>, input: unknown, task: string): T {
     first?.path.join('.') || 'input',
     first?.message ?? 'invalid',
   );
-}
-
-export interface FileIssueInput {
-  delivery: Delivery;
-  execution: string;
-}
-export interface PostMessageInput extends FileIssueInput {
-  issue: IssueRef;
 }
 
 export const parseFileIssueInput = (input: unknown) =>

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_LEDGER_TABLE, DEFAULT_POLICY_FILE } from '../config/constants.js';
 import { loadPolicyFile, policyDefaultsFromEnv } from '../config/policy-file.js';
-import type { Route } from '../domain/delivery.js';
+import type { Route } from '../domain/delivery/delivery.js';
 import { type BacklogEmulator, startBacklogEmulator } from './emulators/backlog-emulator.js';
 import { ensureLedgerTable, startDynamo } from './emulators/dynamo.js';
 import { type SecurityHubEmulator, startSecurityHubEmulator } from './emulators/security-hub-emulator.js';

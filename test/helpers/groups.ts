@@ -1,6 +1,6 @@
-import { buildDelivery, type Delivery, type GroupInfo } from '../../src/domain/delivery.js';
-import type { Finding } from '../../src/domain/finding.js';
-import { normalizeFinding } from '../../src/domain/normalize-finding.js';
+import { buildDelivery, type Delivery, type GroupInfo } from '../../src/domain/delivery/delivery.js';
+import type { Finding } from '../../src/domain/finding/finding.js';
+import { normalizeFinding } from '../../src/domain/finding/normalize-asff.js';
 import { controlFindingEvents } from './events.js';
 
 const NORMALIZE = { eventId: 'test', path: 'detail.findings[0]', homeRegion: 'ap-northeast-1' };

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { findingMarker } from '../../src/domain/finding-marker.js';
+import { findingMarker } from '../../src/domain/backlog/marker.js';
 
 // ---------------------------------------------------------------------------------------------
 // Slack: mrkdwn control sequences and text that stresses escaping and truncation.

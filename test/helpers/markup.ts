@@ -1,4 +1,4 @@
-import type { TextFormattingRule } from '../../src/domain/backlog-format.js';
+import type { TextFormattingRule } from '../../src/domain/backlog/format.js';
 
 // ---------------------------------------------------------------------------------------------
 // Slack mrkdwn checks.

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createReplayer, type Replayer } from '../../src/local/replay.js';
+import { createReplayer, type Replayer } from '../../src/local/replayer.js';
 import type { Env } from '../../src/local/sandbox.js';
 
 const ENDPOINTS = [

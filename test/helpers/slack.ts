@@ -5,7 +5,7 @@ import {
   type MrkdwnText,
   SLACK_LIMITS,
   type SlackMessage,
-} from '../../src/domain/slack-message.js';
+} from '../../src/domain/slack/finding-message.js';
 import { LONE_SURROGATE, UNESCAPED } from './markup.js';
 
 // ---------------------------------------------------------------------------------------------

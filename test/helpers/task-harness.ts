@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BacklogTracker, type BacklogTrackerOptions, type IssueTarget } from '../../src/adapters/backlog.js';
+import { BacklogTracker, type BacklogTrackerOptions } from '../../src/adapters/backlog.js';
 import { Ledger } from '../../src/adapters/ledger.js';
 import { SlackPoster, type SlackPosterOptions } from '../../src/adapters/slack.js';
-import { buildDelivery, type DeliveryMode, type IssueRef } from '../../src/domain/delivery.js';
-import type { Finding } from '../../src/domain/finding.js';
-import { findingMarker, markerLine } from '../../src/domain/finding-marker.js';
-import { normalizeFinding } from '../../src/domain/normalize-finding.js';
-import type { FileIssueDeps } from '../../src/handlers/file-backlog-issue.js';
-import type { PostMessageDeps } from '../../src/handlers/post-slack-message.js';
+import type { FileIssueInput, FileIssuePorts } from '../../src/app/file-issue.js';
+import type { IssueTarget } from '../../src/app/ports.js';
+import type { PostMessageInput, PostMessagePorts } from '../../src/app/post-message.js';
+import { findingMarker, markerLine } from '../../src/domain/backlog/marker.js';
+import { buildDelivery, type DeliveryMode, type IssueRef } from '../../src/domain/delivery/delivery.js';
+import type { Finding } from '../../src/domain/finding/finding.js';
+import { normalizeFinding } from '../../src/domain/finding/normalize-asff.js';
 import { makeLogger } from '../../src/handlers/runtime.js';
-import type { FileIssueInput, PostMessageInput } from '../../src/handlers/task-input.js';
 import {
   type BacklogEmulator,
   type BacklogIssueRecord,
@@ -63,13 +63,13 @@ export interface TaskHarness {
   backlogResponses: BacklogResponse[];
   tracker: BacklogTracker;
   poster: SlackPoster;
-  fileIssueDeps: FileIssueDeps;
-  postMessageDeps: PostMessageDeps;
+  fileIssueDeps: FileIssuePorts;
+  postMessageDeps: PostMessagePorts;
   /** A real tracker on the emulator, the harness's options overridden. */
   makeTracker(overrides?: Partial<BacklogTrackerOptions>): BacklogTracker;
   makePoster(overrides?: Partial<SlackPosterOptions>): SlackPoster;
-  makeFileIssueDeps(overrides?: { tracker?: BacklogTracker; target?: Partial<IssueTarget> }): FileIssueDeps;
-  makePostMessageDeps(overrides?: { poster?: SlackPoster; channel?: string }): PostMessageDeps;
+  makeFileIssueDeps(overrides?: { tracker?: BacklogTracker; target?: Partial<IssueTarget> }): FileIssuePorts;
+  makePostMessageDeps(overrides?: { poster?: SlackPoster; channel?: string }): PostMessagePorts;
   /** The issues whose description carries this finding's marker line. */
   issuesOf(findingKey: string): BacklogIssueRecord[];
   /** Slack messages / chat.postMessage calls carrying this text (e.g. a finding's unique Id part). */
@@ -148,23 +148,17 @@ export async function startTaskHarness(options: TaskHarnessOptions = {}): Promis
 
   const makeFileIssueDeps = (
     overrides: { tracker?: BacklogTracker; target?: Partial<IssueTarget> } = {},
-  ): FileIssueDeps => {
+  ): FileIssuePorts => {
     const target = { ...baseTarget, ...overrides.target };
     const chosen = overrides.tracker ?? tracker;
-    return {
-      ledger: () => ledger,
-      tracker: () => chosen,
-      target: () => target,
-      priorityOverrides: () => ({}),
-      logger,
-    };
+    return { ledger, tracker: chosen, target, priorityOverrides: {}, log: logger };
   };
   const makePostMessageDeps = (
     overrides: { poster?: SlackPoster; channel?: string } = {},
-  ): PostMessageDeps => {
+  ): PostMessagePorts => {
     const channel = overrides.channel ?? options.channel ?? SLACK_CHANNEL;
     const chosen = overrides.poster ?? poster;
-    return { ledger: () => ledger, slack: () => chosen, channel: () => channel, logger };
+    return { ledger, chat: chosen, channel, log: logger };
   };
 
   const carries = (value: unknown, text: string) => JSON.stringify(value).includes(text);

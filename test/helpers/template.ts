@@ -46,7 +46,7 @@ const packaged = new Map<string, Promise<PackagedStack>>();
 const SERVICE_FILES = [
   'serverless.yml',
   'functions',
-  'config',
+  'deploy',
   'statemachines',
   'policy',
   'src',

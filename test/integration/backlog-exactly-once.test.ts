@@ -4,9 +4,9 @@ import {
   BacklogConfigError,
   BacklogRateLimitError,
   BacklogRequestError,
-} from '../../src/adapters/backlog.js';
-import { ClaimHeldError } from '../../src/adapters/ledger.js';
-import { fileIssue } from '../../src/handlers/file-backlog-issue.js';
+  ClaimHeldError,
+} from '../../src/app/errors.js';
+import { fileIssue } from '../../src/app/file-issue.js';
 import {
   BACKLOG_KEY_PARAMETER,
   BACKLOG_NOTATION_PROJECT,

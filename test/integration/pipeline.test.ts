@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { awsClientConfig } from '../../src/adapters/aws-config.js';
 import { loadEvent, withFinding } from '../helpers/events.js';
 import { startTestReplayer } from '../helpers/replay.js';
 
@@ -14,7 +15,7 @@ const keyOf = (event: typeof control) => {
 };
 
 async function ledgerItem(replayer: TestReplayer, key: string) {
-  const client = new DynamoDBClient({ endpoint: replayer.sandbox.env.AWS_ENDPOINT_URL_DYNAMODB });
+  const client = new DynamoDBClient(awsClientConfig(replayer.sandbox.env, 'DYNAMODB'));
   const result = await client.send(
     new GetItemCommand({ TableName: replayer.sandbox.env.LEDGER_TABLE, Key: { findingKey: { S: key } } }),
   );

@@ -22,7 +22,7 @@ type Servers = {
 /** `npm run replay` as a user runs it: a separate process, configured only through its environment. */
 async function replayCli(files: string[], env: Record<string, string>) {
   try {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/local/replay.ts', ...files], {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/replay.ts', ...files], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       cwd: process.cwd(),
     });

@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClaimHeldError } from '../../src/adapters/ledger.js';
-import { SlackAuthError, SlackChannelError, SlackRateLimitError } from '../../src/adapters/slack.js';
-import { decideAgainstLedger } from '../../src/domain/ledger-entry.js';
-import { fileIssue } from '../../src/handlers/file-backlog-issue.js';
-import { postMessage } from '../../src/handlers/post-slack-message.js';
-import type { FileIssueInput, PostMessageInput } from '../../src/handlers/task-input.js';
+import {
+  ClaimHeldError,
+  SlackAuthError,
+  SlackChannelError,
+  SlackRateLimitError,
+} from '../../src/app/errors.js';
+import { type FileIssueInput, fileIssue } from '../../src/app/file-issue.js';
+import { type PostMessageInput, postMessage } from '../../src/app/post-message.js';
+import { decideAgainstLedger } from '../../src/domain/delivery/ledger-items.js';
 import type { ImportedEvent } from '../helpers/events.js';
 import {
   fileIssueInput,

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { labelsAtOrAbove, SEVERITY_LABELS } from '../../src/domain/severity.js';
+import { labelsAtOrAbove, SEVERITY_LABELS } from '../../src/domain/finding/severity.js';
 import { ROOT } from '../helpers/template.js';
 
-describe('config/severity-labels.yml', () => {
+describe('deploy/severity-labels.yml', () => {
   it('lists, for every threshold, the labels at or above it, as the domain does', () => {
-    const labels = parse(readFileSync(join(ROOT, 'config/severity-labels.yml'), 'utf8')) as Record<
+    const labels = parse(readFileSync(join(ROOT, 'deploy/severity-labels.yml'), 'utf8')) as Record<
       string,
       string[]
     >;

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISPATCH_BATCH_SIZE, DISPATCH_BATCHING_WINDOW_SECONDS } from '../../src/config/constants.js';
-import { buildEventPattern } from '../../src/domain/event-rule.js';
+import { buildEventPattern } from '../../src/domain/finding/event-pattern.js';
 import {
   allowedActions,
   type Json,

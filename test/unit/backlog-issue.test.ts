@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  buildBacklogIssue,
+  buildReopenComment,
+  DEFAULT_PRIORITY_IDS,
+  MAX_SUMMARY_LENGTH,
+  priorityIdFor,
+} from '../../src/domain/backlog/finding-issue.js';
+import {
   backlogCodeBlock,
   escapeBacklogInline,
   escapeBacklogText,
@@ -12,18 +19,11 @@ import {
   normalizeInline,
   normalizeMultiline,
   type TextFormattingRule,
-} from '../../src/domain/backlog-format.js';
-import {
-  buildBacklogIssue,
-  buildReopenComment,
-  DEFAULT_PRIORITY_IDS,
-  MAX_SUMMARY_LENGTH,
-  priorityIdFor,
-} from '../../src/domain/backlog-issue.js';
-import type { Finding } from '../../src/domain/finding.js';
-import { extractMarker, findingMarker, hasMarker, markerLine } from '../../src/domain/finding-marker.js';
-import { normalizeFinding } from '../../src/domain/normalize-finding.js';
-import { SEVERITY_LABELS, type SeverityLabel } from '../../src/domain/severity.js';
+} from '../../src/domain/backlog/format.js';
+import { extractMarker, findingMarker, hasMarker, markerLine } from '../../src/domain/backlog/marker.js';
+import type { Finding } from '../../src/domain/finding/finding.js';
+import { normalizeFinding } from '../../src/domain/finding/normalize-asff.js';
+import { SEVERITY_LABELS, type SeverityLabel } from '../../src/domain/finding/severity.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { MARKUP_FRAGMENTS, markupHostile } from '../helpers/hostile.js';
 import { backlogTokens, LONE_SURROGATE, markdownTokens, TOKENS } from '../helpers/markup.js';

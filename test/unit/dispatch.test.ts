@@ -1,9 +1,10 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import type { WorkflowInput } from '../../src/domain/delivery.js';
-import type { LedgerEntry } from '../../src/domain/ledger-entry.js';
-import { defaultPolicy } from '../../src/domain/policy.js';
-import { type DispatchDeps, makeHandler, type Rejection } from '../../src/handlers/dispatch.js';
+import type { Rejection } from '../../src/app/ports.js';
+import type { WorkflowInput } from '../../src/domain/delivery/delivery.js';
+import type { LedgerEntry } from '../../src/domain/delivery/ledger-items.js';
+import { defaultPolicy } from '../../src/domain/policy/policy.js';
+import { type DispatchDeps, makeHandler } from '../../src/handlers/dispatch.js';
 import { makeLogger } from '../../src/handlers/runtime.js';
 import { loadEvent, withFinding } from '../helpers/events.js';
 
@@ -16,39 +17,40 @@ function fakeDeps(
 ) {
   const started: Array<{ input: WorkflowInput; name: string }> = [];
   const deadLettered: Rejection[] = [];
+  const logger = makeLogger();
   const deps: DispatchDeps = {
-    settings: () => ({
-      ledgerTable: 'ledger',
-      minSeverity: 'MEDIUM',
-      homeRegion: 'ap-northeast-1',
-      accountNames: {},
-      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:test',
-      policyFile: 'unused',
-    }),
-    policy: () =>
-      defaultPolicy({
+    logger,
+    ports: () => ({
+      settings: { homeRegion: 'ap-northeast-1', accountNames: {} },
+      policy: defaultPolicy({
         minSeverity: 'MEDIUM',
         slackChannel: '#sec',
         backlogProjectKey: 'SEC',
         backlogIssueType: 'Task',
       }),
-    ledger: () => ({
-      getMany: async (keys) =>
-        new Map(
-          (options.entries ?? []).filter((e) => keys.includes(e.findingKey)).map((e) => [e.findingKey, e]),
-        ),
-      getGroups: async () => new Map(),
-      openGroup: async () => true,
+      ledger: {
+        getMany: async (keys) =>
+          new Map(
+            (options.entries ?? []).filter((e) => keys.includes(e.findingKey)).map((e) => [e.findingKey, e]),
+          ),
+        getGroups: async () => new Map(),
+        openGroup: async () => true,
+      },
+      workflow: {
+        start: async (input, name) => {
+          if (options.startFails) throw new Error('ThrottlingException');
+          started.push({ input, name });
+        },
+      },
+      deadLetter: {
+        send: async (rejections) => {
+          if (options.deadLetterFails) throw new Error('SQS unavailable');
+          deadLettered.push(...rejections);
+        },
+      },
+      clock: { now: () => new Date() },
+      log: logger,
     }),
-    startWorkflow: async (input, name) => {
-      if (options.startFails) throw new Error('ThrottlingException');
-      started.push({ input, name });
-    },
-    deadLetter: async (rejections) => {
-      if (options.deadLetterFails) throw new Error('SQS unavailable');
-      deadLettered.push(...rejections);
-    },
-    logger: makeLogger(),
   };
   return { deps, started, deadLettered };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildEventPattern, matchesEventPattern } from '../../src/domain/event-rule.js';
+import { buildEventPattern, matchesEventPattern } from '../../src/domain/finding/event-pattern.js';
 import { loadEvent, loadThirdParty, withFinding } from '../helpers/events.js';
 
 describe('the EventBridge rule pattern', () => {

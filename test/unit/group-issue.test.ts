@@ -1,22 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { buildBacklogDeliveryIssue } from '../../src/domain/backlog/delivery-issue.js';
+import { buildBacklogIssue, MAX_SUMMARY_LENGTH } from '../../src/domain/backlog/finding-issue.js';
 import {
   backlogCodeBlock,
   normalizeCode,
   normalizeInline,
   type TextFormattingRule,
-} from '../../src/domain/backlog-format.js';
-import { buildBacklogIssue, MAX_SUMMARY_LENGTH } from '../../src/domain/backlog-issue.js';
-import { buildDelivery, type Delivery, type DeliveryMember } from '../../src/domain/delivery.js';
-import type { Finding } from '../../src/domain/finding.js';
-import { extractMarker, findingMarker, hasMarker, markerLine } from '../../src/domain/finding-marker.js';
+} from '../../src/domain/backlog/format.js';
 import {
-  buildBacklogDeliveryIssue,
   buildBacklogGroupIssue,
   buildGroupAppendComment,
   GROUP_ISSUE_LIMITS,
-} from '../../src/domain/group-issue.js';
-import { SEVERITY_LABELS, type SeverityLabel } from '../../src/domain/severity.js';
+} from '../../src/domain/backlog/group-issue.js';
+import { extractMarker, findingMarker, hasMarker, markerLine } from '../../src/domain/backlog/marker.js';
+import { buildDelivery, type Delivery, type DeliveryMember } from '../../src/domain/delivery/delivery.js';
+import type { Finding } from '../../src/domain/finding/finding.js';
+import { SEVERITY_LABELS, type SeverityLabel } from '../../src/domain/finding/severity.js';
 import { controlFindings, GROUP, groupDelivery } from '../helpers/groups.js';
 import { MARKUP_FRAGMENTS, markupHostile } from '../helpers/hostile.js';
 import { TOKENS } from '../helpers/markup.js';

@@ -1,20 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildDelivery, type Delivery } from '../../src/domain/delivery.js';
-import type { Finding } from '../../src/domain/finding.js';
-import {
-  buildSlackAppendReply,
-  buildSlackDeliveryMessage,
-  buildSlackGroupMessage,
-  GROUP_LIMITS,
-} from '../../src/domain/group-message.js';
-import { SEVERITY_LABELS, type SeverityLabel } from '../../src/domain/severity.js';
+import { buildDelivery, type Delivery } from '../../src/domain/delivery/delivery.js';
+import type { Finding } from '../../src/domain/finding/finding.js';
+import { SEVERITY_LABELS, type SeverityLabel } from '../../src/domain/finding/severity.js';
+import { buildSlackDeliveryMessage } from '../../src/domain/slack/delivery-message.js';
 import {
   buildSlackMessage,
   SEVERITY_COLORS,
   SLACK_LIMITS,
   type SlackMessage,
-} from '../../src/domain/slack-message.js';
+} from '../../src/domain/slack/finding-message.js';
+import {
+  buildSlackAppendReply,
+  buildSlackGroupMessage,
+  GROUP_LIMITS,
+} from '../../src/domain/slack/group-message.js';
 import { controlFindings, groupDelivery } from '../helpers/groups.js';
 import { SLACK_FRAGMENTS, slackHostile } from '../helpers/hostile.js';
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideAgainstLedger, type LedgerEntry } from '../../src/domain/ledger-entry.js';
-import { normalizeFinding } from '../../src/domain/normalize-finding.js';
+import { decideAgainstLedger, type LedgerEntry } from '../../src/domain/delivery/ledger-items.js';
+import { normalizeFinding } from '../../src/domain/finding/normalize-asff.js';
 import { loadEvent } from '../helpers/events.js';
 
 const finding = normalizeFinding(loadEvent('fsbp-cloudtrail-2.json').detail.findings[0], {
@@ -20,7 +20,7 @@ describe('decideAgainstLedger', () => {
     expect(decideAgainstLedger(finding, undefined)).toEqual({ kind: 'new' });
   });
 
-  it.each(['CLAIMED', 'FILED', 'FAILED'] as const)(
+  it.each(['CLAIMED', 'FILED'] as const)(
     'delivers again a finding left %s (the tasks reuse what was recorded)',
     (status) => {
       expect(decideAgainstLedger(finding, { ...delivered, status }).kind).toBe('new');

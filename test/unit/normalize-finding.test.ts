@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FindingValidationError } from '../../src/domain/errors.js';
-import { parseImportedEvent } from '../../src/domain/imported-event.js';
-import { normalizeFinding } from '../../src/domain/normalize-finding.js';
+import { parseImportedEvent } from '../../src/domain/finding/imported-event.js';
+import { normalizeFinding } from '../../src/domain/finding/normalize-asff.js';
+import { FindingValidationError } from '../../src/domain/finding/validation-error.js';
 import { loadEvent, loadThirdParty, withFinding } from '../helpers/events.js';
 
 const context = { eventId: 'evt-1', path: 'detail.findings[0]', homeRegion: 'ap-northeast-1' };

@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkPolicyFile } from '../../src/config/check-policy.js';
+import { ConfigError } from '../../src/app/errors.js';
+import { checkPolicyFile } from '../../src/cli/check-policy.js';
 import {
   DEFAULT_POLICY_FILE,
   loadPolicyFile,
@@ -12,9 +13,8 @@ import {
   parsePolicy,
   policyDefaultsFromEnv,
 } from '../../src/config/policy-file.js';
-import { ConfigError } from '../../src/config/settings.js';
-import type { Finding } from '../../src/domain/finding.js';
-import { normalizeFinding } from '../../src/domain/normalize-finding.js';
+import type { Finding } from '../../src/domain/finding/finding.js';
+import { normalizeFinding } from '../../src/domain/finding/normalize-asff.js';
 import {
   defaultPolicy,
   evaluatePolicy,
@@ -24,7 +24,7 @@ import {
   type NotificationPolicy,
   type PolicyDefaults,
   resolveAccountName,
-} from '../../src/domain/policy.js';
+} from '../../src/domain/policy/policy.js';
 import { loadEvent } from '../helpers/events.js';
 
 const DEFAULTS: PolicyDefaults = {
@@ -605,7 +605,7 @@ describe('check-policy: the CLI and the serverless resolver', () => {
   };
 
   type Resolver = (input: { resolveVariable: (variable: string) => Promise<unknown> }) => Promise<unknown>;
-  const resolver = createRequire(import.meta.url)('../../config/check-policy.cjs') as Record<
+  const resolver = createRequire(import.meta.url)('../../deploy/check-policy.cjs') as Record<
     'policyFile' | 'minSeverity',
     Resolver
   >;
@@ -621,7 +621,7 @@ describe('check-policy: the CLI and the serverless resolver', () => {
   }
 
   it('prints the summary and exits 0 for the shipped policy', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/config/check-policy.ts'], {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/check-policy.ts'], {
       cwd: ROOT,
       env: ENV,
     });
@@ -632,7 +632,7 @@ describe('check-policy: the CLI and the serverless resolver', () => {
   it('prints every problem and exits 1 for a broken policy', async () => {
     const file = fixturePath('bad-severity.yml');
 
-    const failure = await run(process.execPath, ['--import', 'tsx', 'src/config/check-policy.ts', file], {
+    const failure = await run(process.execPath, ['--import', 'tsx', 'src/cli/check-policy.ts', file], {
       cwd: ROOT,
       env: ENV,
     }).catch((error: { code: number; stderr: string }) => error);

@@ -6,7 +6,7 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { describeMessage, redriveQueue, type SqsSender } from '../../src/local/redrive.js';
+import { describeMessage, redriveQueue, type SqsSender } from '../../src/cli/redrive.js';
 
 const BUFFER = 'http://sqs.local/000000000000/buffer';
 const DLQ = 'http://sqs.local/000000000000/dead-letter';

@@ -1,8 +1,9 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { makeSecret, type SecretClients, SecretError } from '../../src/config/secrets.js';
-import { ConfigError, loadBacklogSettings, loadSlackSettings } from '../../src/config/settings.js';
+import { makeSecret, type SecretClients } from '../../src/adapters/secrets.js';
+import { ConfigError, SecretError } from '../../src/app/errors.js';
+import { loadBacklogSettings, loadSlackSettings } from '../../src/config/settings.js';
 
 const PARAMETER = '/shn/test/slack-bot-token';
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:shn/backlog-api-key-AbCdEf';

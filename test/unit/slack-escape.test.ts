@@ -9,7 +9,7 @@ import {
   singleLine,
   truncate,
   truncateEscaped,
-} from '../../src/domain/slack-escape.js';
+} from '../../src/domain/slack/escape.js';
 import { SLACK_CONTROLS } from '../helpers/hostile.js';
 import { LONE_SURROGATE, UNESCAPED as RAW_CONTROL } from '../helpers/markup.js';
 

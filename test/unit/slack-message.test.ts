@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '../../src/domain/finding.js';
-import { buildConsoleUrl, normalizeFinding } from '../../src/domain/normalize-finding.js';
-import { SEVERITY_LABELS } from '../../src/domain/severity.js';
+import type { Finding } from '../../src/domain/finding/finding.js';
+import { buildConsoleUrl, normalizeFinding } from '../../src/domain/finding/normalize-asff.js';
+import { SEVERITY_LABELS } from '../../src/domain/finding/severity.js';
 import {
   type Block,
   type ButtonElement,
@@ -16,7 +16,7 @@ import {
   type SlackMessageContext,
   severityColor,
   severityEmoji,
-} from '../../src/domain/slack-message.js';
+} from '../../src/domain/slack/finding-message.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { SLACK_FRAGMENTS, slackHostile } from '../helpers/hostile.js';
 import { LONE_SURROGATE } from '../helpers/markup.js';

@@ -1,9 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-
-export class SecretError extends Error {
-  override readonly name = 'SecretError';
-}
+import { SecretError } from '../app/errors.js';
 
 export interface SecretClients {
   ssm: () => SSMClient;

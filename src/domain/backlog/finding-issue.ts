@@ -1,12 +1,7 @@
-import {
-  formatterFor,
-  normalizeInline,
-  type TextFormatter,
-  type TextFormattingRule,
-} from './backlog-format.js';
-import type { Finding } from './finding.js';
-import { findingMarker, markerLine } from './finding-marker.js';
-import type { SeverityLabel } from './severity.js';
+import type { Finding } from '../finding/finding.js';
+import type { SeverityLabel } from '../finding/severity.js';
+import { formatterFor, normalizeInline, type TextFormatter, type TextFormattingRule } from './format.js';
+import { findingMarker, markerLine } from './marker.js';
 
 /** Backlog's built-in priority ids; their names depend on the space's language. */
 export const BACKLOG_PRIORITY_IDS = { high: 2, normal: 3, low: 4 } as const;

@@ -1,5 +1,5 @@
+import { isSeverityLabel, SEVERITY_LABELS, type SeverityLabel, severityRank } from '../finding/severity.js';
 import type { Delivery } from './delivery.js';
-import { isSeverityLabel, SEVERITY_LABELS, type SeverityLabel, severityRank } from './severity.js';
 
 /**
  * What a delivery's members share and how they differ, as both the grouped Backlog issue and the

@@ -1,23 +1,17 @@
-import {
-  formatterFor,
-  normalizeInline,
-  type TextFormatter,
-  type TextFormattingRule,
-} from './backlog-format.js';
+import type { Delivery, DeliveryMember } from '../delivery/delivery.js';
+import { findingsText, type GroupFacts, groupFacts, nonNegative, plural } from '../delivery/group-facts.js';
+import { isSeverityLabel, type SeverityLabel } from '../finding/severity.js';
 import {
   type BacklogIssueContext,
   type BacklogIssueDraft,
-  buildBacklogIssue,
   detailRows,
   linkLines,
   MAX_SUMMARY_LENGTH,
   priorityIdFor,
   truncateText,
-} from './backlog-issue.js';
-import { type Delivery, type DeliveryMember, memberKey } from './delivery.js';
-import { findingMarker, markerLine } from './finding-marker.js';
-import { findingsText, type GroupFacts, groupFacts, nonNegative, plural } from './group-facts.js';
-import { isSeverityLabel, type SeverityLabel } from './severity.js';
+} from './finding-issue.js';
+import { formatterFor, normalizeInline, type TextFormatter, type TextFormattingRule } from './format.js';
+import { findingMarker, markerLine } from './marker.js';
 
 export interface GroupCommentContext {
   textFormattingRule: TextFormattingRule;
@@ -131,7 +125,7 @@ function memberLines(
   return { list, ids };
 }
 
-function memberSections(
+export function memberSections(
   f: TextFormatter,
   title: string,
   members: DeliveryMember[],
@@ -222,31 +216,4 @@ export function buildGroupAppendComment(delivery: Delivery, ctx: GroupCommentCon
   ];
   while (lines.at(-1) === '') lines.pop();
   return `${lines.join('\n')}\n`;
-}
-
-/** The section a consolidated single delivery adds: the other standards' findings and their Ids. */
-function consolidatedLines(delivery: Delivery, rule: TextFormattingRule): string[] {
-  const f = formatterFor(rule);
-  const others = delivery.members.filter((member) => memberKey(member) !== delivery.finding.key);
-  if (others.length === 0) return [];
-  const what = delivery.finding.control !== undefined ? 'standard' : 'finding';
-  const title = `Also reported by ${plural(others.length, `other ${what}`)}`;
-  return memberSections(f, title, others, delivery.finding.title);
-}
-
-/**
- * The Backlog issue for any delivery: a group → `buildBacklogGroupIssue`; a single →
- * `buildBacklogIssue` of its finding, with the other members' Ids (the same control reported by
- * other standards) listed before the marker line when it consolidates several.
- */
-export function buildBacklogDeliveryIssue(delivery: Delivery, ctx: BacklogIssueContext): BacklogIssueDraft {
-  if (delivery.kind === 'group') return buildBacklogGroupIssue(delivery, ctx);
-  const draft = buildBacklogIssue(delivery.finding, ctx);
-  if (delivery.members.length < 2) return draft;
-  const extra = consolidatedLines(delivery, ctx.textFormattingRule);
-  const line = markerLine(draft.marker);
-  const at = draft.description.lastIndexOf(line);
-  if (extra.length === 0 || at < 0) return draft;
-  const description = `${draft.description.slice(0, at)}${extra.join('\n')}\n${draft.description.slice(at)}`;
-  return { ...draft, description };
 }

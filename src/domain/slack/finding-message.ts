@@ -1,6 +1,6 @@
-import type { DeliveryMode } from './delivery.js';
-import type { Finding } from './finding.js';
-import { isSeverityLabel, type SeverityLabel } from './severity.js';
+import type { DeliveryMode } from '../delivery/delivery.js';
+import type { Finding } from '../finding/finding.js';
+import { isSeverityLabel, type SeverityLabel } from '../finding/severity.js';
 import {
   type ActionsBlock,
   actions,
@@ -23,8 +23,8 @@ import {
   type SlackMessage,
   slackMessage,
   textSection,
-} from './slack-blocks.js';
-import { singleLine, truncateEscaped } from './slack-escape.js';
+} from './blocks.js';
+import { singleLine, truncateEscaped } from './escape.js';
 
 export type {
   ActionsBlock,
@@ -37,7 +37,7 @@ export type {
   SectionBlock,
   SlackAttachment,
   SlackMessage,
-} from './slack-blocks.js';
+} from './blocks.js';
 
 export interface SlackMessageContext {
   mode: DeliveryMode;

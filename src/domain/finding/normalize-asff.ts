@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { FindingValidationError } from './errors.js';
 import {
   type ControlInfo,
   type Finding,
@@ -12,6 +11,7 @@ import {
 } from './finding.js';
 import { isRecord } from './json.js';
 import { isSeverityLabel, type SeverityLabel, severityFromNormalized } from './severity.js';
+import { FindingValidationError } from './validation-error.js';
 
 export interface NormalizeContext {
   /** The EventBridge event id, named in every error. */

@@ -1,6 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { DynamoDBClient, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import {
   BatchUpdateFindingsCommand,
@@ -8,15 +7,17 @@ import {
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { awsClientConfig } from '../adapters/aws-config.js';
 import { Ledger } from '../adapters/ledger.js';
+import type { DispatchReport } from '../app/dispatch-batch.js';
 import { DISPATCH_BATCH_SIZE } from '../config/constants.js';
 import { loadPolicyFile, policyDefaultsFromEnv } from '../config/policy-file.js';
 import { loadDispatchSettings } from '../config/settings.js';
-import { chunk } from '../domain/delivery.js';
-import { FindingValidationError } from '../domain/errors.js';
-import { buildEventPattern, matchesEventPattern } from '../domain/event-rule.js';
-import { checkEnvelope, parseImportedEvent } from '../domain/imported-event.js';
-import { evaluatePolicy, minimumThreshold, type NotificationPolicy } from '../domain/policy.js';
+import { chunk } from '../domain/delivery/delivery.js';
+import { buildEventPattern, matchesEventPattern } from '../domain/finding/event-pattern.js';
+import { checkEnvelope, parseImportedEvent } from '../domain/finding/imported-event.js';
+import { FindingValidationError } from '../domain/finding/validation-error.js';
+import { evaluatePolicy, minimumThreshold, type NotificationPolicy } from '../domain/policy/policy.js';
 import * as dispatch from '../handlers/dispatch.js';
 import * as fileBacklogIssue from '../handlers/file-backlog-issue.js';
 import * as postSlackMessage from '../handlers/post-slack-message.js';
@@ -169,9 +170,6 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
   // Handler logs (Powertools JSON) would bury the replay's own report: warnings and errors only.
   const sandbox = await startSandbox({ POWERTOOLS_LOG_LEVEL: 'WARN', ...(options.env ?? process.env) });
   const env = sandbox.env;
-  // The AWS SDK reads endpoints and credentials from process.env: lend it the sandbox's, then restore.
-  const saved = new Map(Object.keys(env).map((key) => [key, process.env[key]]));
-  Object.assign(process.env, env);
   const print = options.print ?? ((line: string) => console.log(line));
   try {
     const settings = loadDispatchSettings(env);
@@ -180,8 +178,8 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
       accountId: '000000000000',
       refs: { LedgerTable: settings.ledgerTable },
     });
-    const securityHub = new SecurityHubClient({});
-    const dynamo = new DynamoDBClient({});
+    const securityHub = new SecurityHubClient(awsClientConfig(env, 'SECURITYHUB'));
+    const dynamo = new DynamoDBClient(awsClientConfig(env, 'DYNAMODB'));
     const resources: Record<string, TaskHandler> = {
       fileBacklogIssue: lambdaTask(
         fileBacklogIssue.makeHandler(fileBacklogIssue.defaultDeps(env)),
@@ -203,17 +201,45 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
     const ledger = new Ledger(dynamo, settings.ledgerTable);
     let replayCount = 0;
 
+    // What the current replay's dispatch started and rejected: the local outlets of the handler.
+    let current: { runs: WorkflowRun[]; results: FindingResult[]; rejectedEvents: unknown[] } | undefined;
+    const outlets: dispatch.Outlets = () => ({
+      workflow: {
+        start: async (input, name) => {
+          current?.runs.push(
+            await runWorkflow(definition, input, { name, resources, fastRetries: options.fastRetries }),
+          );
+        },
+      },
+      deadLetter: {
+        send: async (rejections) => {
+          for (const rejection of rejections) {
+            const key = rawKeys(rejection.event)[0] ?? `event ${rejection.eventId}`;
+            current?.results.push({
+              key,
+              outcome: 'rejected',
+              detail: `event ${rejection.eventId}: ${rejection.field}: ${rejection.reason}`,
+            });
+            current?.rejectedEvents.push(rejection.event);
+          }
+        },
+      },
+    });
     // Created once, as in a warm Lambda: its clients, settings and policy serve every replay.
-    const dispatchDeps = dispatch.defaultDeps(env);
+    const reports: DispatchReport[] = [];
+    const base = dispatch.defaultDeps(env, outlets);
+    const handler = dispatch.makeHandler({ ...base, onReport: (report) => reports.push(report) });
 
     const replay = async (events: unknown[]): Promise<ReplayResult> => {
       replayCount += 1;
-      const results: FindingResult[] = [];
-      const runs: WorkflowRun[] = [];
-      const rejectedEvents: unknown[] = [];
+      const state = {
+        runs: [] as WorkflowRun[],
+        results: [] as FindingResult[],
+        rejectedEvents: [] as unknown[],
+      };
+      current = state;
+      const { results, runs, rejectedEvents } = state;
       const queued: unknown[] = [];
-      const reports: dispatch.DispatchReport[] = [];
-
       for (const event of events) {
         const problem = envelopeProblem(event);
         if (problem) {
@@ -236,47 +262,6 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
         }
       }
 
-      const handler = dispatch.makeHandler({
-        ...dispatchDeps,
-        startWorkflow: async (input, name) => {
-          runs.push(
-            await runWorkflow(definition, input, { name, resources, fastRetries: options.fastRetries }),
-          );
-        },
-        deadLetter: async (rejections) => {
-          for (const rejection of rejections) {
-            const key = rawKeys(rejection.event)[0] ?? `event ${rejection.eventId}`;
-            results.push({
-              key,
-              outcome: 'rejected',
-              detail: `event ${rejection.eventId}: ${rejection.field}: ${rejection.reason}`,
-            });
-            rejectedEvents.push(rejection.event);
-          }
-        },
-        onReport: (report) => {
-          for (const outcome of report.outcomes) {
-            if (outcome.outcome === 'filtered')
-              results.push({ key: outcome.key, outcome: 'filtered', detail: outcome.reason });
-            if (outcome.outcome === 'suppressed') {
-              results.push({ key: outcome.key, outcome: 'suppressed', detail: `rule ${outcome.rule}` });
-            }
-            if (outcome.outcome === 'already-filed') {
-              results.push({
-                key: outcome.key,
-                outcome: 'already filed',
-                issueKey: outcome.issueKey,
-                slackTs: outcome.slackTs,
-              });
-            }
-          }
-          if (report.batchItemFailures.length > 0) {
-            results.push({ key: 'batch', outcome: 'failed', detail: 'the workflow could not be started' });
-          }
-          reports.push(report);
-        },
-      });
-
       for (const [batchIndex, batch] of chunk(queued, DISPATCH_BATCH_SIZE).entries()) {
         const records = batch.map((event, index) =>
           sqsRecord(event, `replay-${replayCount}-${batchIndex}-${index}`),
@@ -286,6 +271,7 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
           fakeContext('dispatch'),
         )) as SQSBatchResponse;
         for (const report of reports.splice(0)) {
+          reportOutcomes(report, results);
           const reportRuns = runs.filter((candidate) =>
             report.executions.some((e) => e.name === candidate.name),
           );
@@ -297,6 +283,7 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
           );
         }
       }
+      current = undefined;
 
       let rejectedFile: string | undefined;
       if (rejectedEvents.length > 0) {
@@ -319,21 +306,32 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
       sandbox,
       replay,
       close: async () => {
-        restoreEnv(saved);
+        securityHub.destroy();
+        dynamo.destroy();
         await sandbox.close();
       },
     };
   } catch (error) {
-    restoreEnv(saved);
     await sandbox.close();
     throw error;
   }
 }
 
-function restoreEnv(saved: Map<string, string | undefined>): void {
-  for (const [key, value] of saved) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
+/** What dispatch decided without the workflow: filtered, suppressed, already filed, not started. */
+function reportOutcomes(report: DispatchReport, results: FindingResult[]): void {
+  for (const outcome of report.outcomes) {
+    if (outcome.outcome === 'filtered')
+      results.push({ key: outcome.key, outcome: 'filtered', detail: outcome.reason });
+    if (outcome.outcome === 'suppressed') {
+      results.push({ key: outcome.key, outcome: 'suppressed', detail: `rule ${outcome.rule}` });
+    }
+    if (outcome.outcome === 'already-filed') {
+      const { key, issueKey, slackTs } = outcome;
+      results.push({ key, outcome: 'already filed', issueKey, slackTs });
+    }
+  }
+  if (report.failedMessageIds.length > 0) {
+    results.push({ key: 'batch', outcome: 'failed', detail: 'the workflow could not be started' });
   }
 }
 
@@ -358,7 +356,7 @@ function sqsRecord(event: unknown, messageId: string): SQSRecord {
 
 /** Each queued finding's outcome, from its execution's results; a failure's cause from the ledger. */
 async function collectDeliveries(
-  report: dispatch.DispatchReport,
+  report: DispatchReport,
   runs: WorkflowRun[],
   results: FindingResult[],
   ledger: Pick<Ledger, 'get'>,
@@ -426,32 +424,4 @@ export function formatSummary(results: FindingResult[], rejectedFile?: string): 
   const parts = [...counts].map(([outcome, count]) => `${count} ${outcome}`);
   const line = `summary: ${results.length} finding(s): ${parts.join(', ') || 'nothing to do'}`;
   return rejectedFile ? `${line}\nrejected events written to ${rejectedFile}` : line;
-}
-
-async function main(argv: string[]): Promise<number> {
-  const files = argv.filter((arg) => !arg.startsWith('--'));
-  if (files.length === 0) {
-    console.error('usage: npm run replay -- <event.json|events.jsonl>...');
-    return 2;
-  }
-  const events = await readEventFiles(files);
-  const replayer = await createReplayer({
-    deadLetterDir: process.env.REPLAY_DEAD_LETTER_DIR ?? '.dead-letter',
-  });
-  try {
-    const result = await replayer.replay(events);
-    return result.exitCode;
-  } finally {
-    await replayer.close();
-  }
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error) => {
-      console.error(`replay failed: ${(error as Error).message}`);
-      process.exit(1);
-    },
-  );
 }

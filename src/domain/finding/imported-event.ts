@@ -1,7 +1,7 @@
-import { FindingValidationError } from './errors.js';
 import type { Finding } from './finding.js';
 import { isRecord } from './json.js';
-import { type NormalizeContext, normalizeFinding } from './normalize-finding.js';
+import { type NormalizeContext, normalizeFinding } from './normalize-asff.js';
+import { FindingValidationError } from './validation-error.js';
 
 export const IMPORTED_DETAIL_TYPE = 'Security Hub Findings - Imported';
 export const SECURITY_HUB_SOURCE = 'aws.securityhub';

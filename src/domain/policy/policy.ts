@@ -1,7 +1,7 @@
-import type { Destinations, Route } from './delivery.js';
-import type { Finding } from './finding.js';
-import { DEFAULT_GROUPING, type GroupingSettings } from './grouping.js';
-import { isAtOrAbove, type SeverityLabel, severityRank } from './severity.js';
+import type { Destinations, Route } from '../delivery/delivery.js';
+import { DEFAULT_GROUPING, type GroupingSettings } from '../delivery/grouping.js';
+import type { Finding } from '../finding/finding.js';
+import { isAtOrAbove, type SeverityLabel, severityRank } from '../finding/severity.js';
 
 /**
  * The notification policy (issue "Noise control"): which findings are notified, to which

@@ -1,18 +1,18 @@
 /**
  * Validate the notification policy file, as the deployed function will at cold start.
  *
- *   tsx src/config/check-policy.ts [file] [--json]
+ *   tsx src/cli/check-policy.ts [file] [--json]
  *
  * The environment settings the policy may leave out are read from the same variables the
  * functions get: NOTIFY_MIN_SEVERITY, SLACK_CHANNEL, BACKLOG_PROJECT_KEY, BACKLOG_ISSUE_TYPE
- * (config/check-policy.cjs sets them from the stage params at package time). Prints
+ * (deploy/check-policy.cjs sets them from the stage params at package time). Prints
  * `policy OK: <summary>` (or, with --json, `{"file","summary","minimumThreshold"}`) and exits 0;
  * prints every problem, one `<file>:<line>:<col>: <setting>: <problem>` a line, and exits 1.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { minimumThreshold, type NotificationPolicy, type PolicyDefaults } from '../domain/policy.js';
-import { DEFAULT_POLICY_FILE, loadPolicyFile, policyDefaultsFromEnv } from './policy-file.js';
+import { DEFAULT_POLICY_FILE, loadPolicyFile, policyDefaultsFromEnv } from '../config/policy-file.js';
+import { minimumThreshold, type NotificationPolicy, type PolicyDefaults } from '../domain/policy/policy.js';
 
 function describeRoute(route: NotificationPolicy['defaultRoute']): string {
   const { projectKey, issueTypeName, categoryName } = route.backlog;

@@ -1,7 +1,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createReplayer, type ReplayResult, readEventFiles } from './replay.js';
-import type { Env } from './sandbox.js';
+import { createReplayer, type ReplayResult, readEventFiles } from '../local/replayer.js';
+import type { Env } from '../local/sandbox.js';
 
 const SAMPLES = 'samples';
 const OUT_DIR = join('out', 'demo');

@@ -4,11 +4,11 @@
  * is resolved, so `serverless package` / `serverless deploy` stop on a broken policy before
  * anything is built or uploaded.
  *
- *   ${file(./config/check-policy.cjs):policyFile}    the policy's path, after it validated
- *   ${file(./config/check-policy.cjs):minSeverity}   the lower of its two thresholds: the
+ *   ${file(./deploy/check-policy.cjs):policyFile}    the policy's path, after it validated
+ *   ${file(./deploy/check-policy.cjs):minSeverity}   the lower of its two thresholds: the
  *                                                    severity the EventBridge rule must forward
  *
- * Runs the same TypeScript checker as `tsx src/config/check-policy.ts` (and the same parser as
+ * Runs the same TypeScript checker as `tsx src/cli/check-policy.ts` (and the same parser as
  * the dispatch function's cold start), in a child node process with tsx's loader. The policy file
  * is the `policyFile` stage param (default policy/notification-policy.yml, relative to the
  * service); the defaults it may leave out come from the stage params the functions get as
@@ -21,7 +21,7 @@ const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 
 const SERVICE_DIR = path.resolve(__dirname, '..');
-const CHECKER = 'src/config/check-policy.ts';
+const CHECKER = 'src/cli/check-policy.ts';
 const DEFAULT_POLICY_FILE = 'policy/notification-policy.yml';
 
 /** Stage param -> the environment variable the checker (and the function) reads it from. */

@@ -1,6 +1,6 @@
+import type { Finding } from '../finding/finding.js';
+import { severityRank } from '../finding/severity.js';
 import { buildDelivery, type Delivery, type Destinations, type Route, type Suppression } from './delivery.js';
-import type { Finding } from './finding.js';
-import { severityRank } from './severity.js';
 
 export interface GroupingSettings {
   enabled: boolean;

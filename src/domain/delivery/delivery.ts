@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
-import { type Finding, type FindingIdentifier, type FindingResource, findingKey } from './finding.js';
-import type { SeverityLabel } from './severity.js';
+import {
+  type Finding,
+  type FindingIdentifier,
+  type FindingResource,
+  findingKey,
+} from '../finding/finding.js';
+import type { SeverityLabel } from '../finding/severity.js';
 
 /**
  * `new`: a first issue and top-level message. `reopen`: a comment on the recorded issue and a

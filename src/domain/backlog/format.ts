@@ -8,7 +8,7 @@
  * normalised value: the escaping is checkable.
  */
 
-import { defangMarkers, defangMarkersInUrl } from './finding-marker.js';
+import { defangMarkers, defangMarkersInUrl } from './marker.js';
 
 export const TEXT_FORMATTING_RULES = ['markdown', 'backlog'] as const;
 export type TextFormattingRule = (typeof TEXT_FORMATTING_RULES)[number];

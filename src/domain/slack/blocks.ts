@@ -1,4 +1,4 @@
-import { safeUrl } from './normalize-finding.js';
+import { safeUrl } from '../finding/normalize-asff.js';
 import {
   escapeAndTruncate,
   escapeSlackCode,
@@ -6,7 +6,7 @@ import {
   singleLine,
   truncate,
   truncateEscaped,
-} from './slack-escape.js';
+} from './escape.js';
 
 // ---------------------------------------------------------------------------------------------
 // Block Kit, the part of it the messages use.

@@ -117,7 +117,7 @@ export async function redriveQueue(sqs: SqsSender, options: RedriveOptions): Pro
 
 /** Replay a dead-letter file written by `npm run replay` (JSON Lines of events) through the sandbox. */
 async function redriveFile(file: string, max: number, dryRun: boolean, print: (line: string) => void) {
-  const { createReplayer, readEventFiles } = await import('./replay.js');
+  const { createReplayer, readEventFiles } = await import('../local/replayer.js');
   const events = (await readEventFiles([file])).slice(0, max);
   if (dryRun) {
     for (const event of events) print(`would replay  ${describeMessage({ Body: JSON.stringify(event) })}`);

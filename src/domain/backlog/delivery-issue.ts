@@ -1,0 +1,33 @@
+import { type Delivery, memberKey } from '../delivery/delivery.js';
+import { plural } from '../delivery/group-facts.js';
+import { type BacklogIssueContext, type BacklogIssueDraft, buildBacklogIssue } from './finding-issue.js';
+import { formatterFor, type TextFormattingRule } from './format.js';
+import { buildBacklogGroupIssue, memberSections } from './group-issue.js';
+import { markerLine } from './marker.js';
+
+/** The section a consolidated single delivery adds: the other standards' findings and their Ids. */
+function consolidatedLines(delivery: Delivery, rule: TextFormattingRule): string[] {
+  const f = formatterFor(rule);
+  const others = delivery.members.filter((member) => memberKey(member) !== delivery.finding.key);
+  if (others.length === 0) return [];
+  const what = delivery.finding.control !== undefined ? 'standard' : 'finding';
+  const title = `Also reported by ${plural(others.length, `other ${what}`)}`;
+  return memberSections(f, title, others, delivery.finding.title);
+}
+
+/**
+ * The Backlog issue for any delivery: a group → `buildBacklogGroupIssue`; a single →
+ * `buildBacklogIssue` of its finding, with the other members' Ids (the same control reported by
+ * other standards) listed before the marker line when it consolidates several.
+ */
+export function buildBacklogDeliveryIssue(delivery: Delivery, ctx: BacklogIssueContext): BacklogIssueDraft {
+  if (delivery.kind === 'group') return buildBacklogGroupIssue(delivery, ctx);
+  const draft = buildBacklogIssue(delivery.finding, ctx);
+  if (delivery.members.length < 2) return draft;
+  const extra = consolidatedLines(delivery, ctx.textFormattingRule);
+  const line = markerLine(draft.marker);
+  const at = draft.description.lastIndexOf(line);
+  if (extra.length === 0 || at < 0) return draft;
+  const description = `${draft.description.slice(0, at)}${extra.join('\n')}\n${draft.description.slice(at)}`;
+  return { ...draft, description };
+}
