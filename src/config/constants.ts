@@ -7,4 +7,7 @@ export const DISPATCH_BATCH_SIZE = 500;
 export const DISPATCH_BATCHING_WINDOW_SECONDS = 5;
 export const STATE_MACHINE_FILE = 'statemachines/notify-findings.asl.yml';
 export const DEFAULT_LEDGER_TABLE = 'securityhub-notifier-ledger';
+/** Where the policy is read from when nothing else is configured (relative to the service). */
 export const DEFAULT_POLICY_FILE = 'policy/notification-policy.yml';
+/** The threshold when neither the policy nor NOTIFY_MIN_SEVERITY sets one. */
+export const DEFAULT_MIN_SEVERITY = 'HIGH' as const;

@@ -11,9 +11,9 @@ import {
   type PolicyDefaults,
   type PolicyMatch,
 } from '../domain/policy/policy.js';
+import { DEFAULT_MIN_SEVERITY, DEFAULT_POLICY_FILE } from './constants.js';
 
-/** Where the policy is read from when nothing else is configured (relative to the service). */
-export const DEFAULT_POLICY_FILE = 'policy/notification-policy.yml';
+export { DEFAULT_POLICY_FILE };
 
 /** One problem in a policy file: where it is, which setting, what is wrong. */
 export interface PolicyProblem {
@@ -370,7 +370,7 @@ function buildPolicy(
     slackChannel: fallback.channel,
     backlog: buildBacklog(raw.default?.backlog, fallback.projectKey, fallback.issueType),
   };
-  const minSeverity = defaults.minSeverity ?? 'HIGH';
+  const minSeverity = defaults.minSeverity ?? DEFAULT_MIN_SEVERITY;
   const policy: NotificationPolicy = {
     version: 1,
     thresholds: {

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ConfigError } from '../app/errors.js';
 import { SEVERITY_LABELS } from '../domain/finding/severity.js';
-import { DEFAULT_POLICY_FILE } from './constants.js';
+import { DEFAULT_LEDGER_TABLE, DEFAULT_MIN_SEVERITY, DEFAULT_POLICY_FILE } from './constants.js';
 
 const severity = z.enum(SEVERITY_LABELS);
 const nonEmpty = z.string().trim().min(1);
@@ -21,11 +21,11 @@ const accountNames = z
   });
 
 const ledgerSchema = z.object({
-  LEDGER_TABLE: nonEmpty.default('securityhub-notifier-ledger'),
+  LEDGER_TABLE: nonEmpty.default(DEFAULT_LEDGER_TABLE),
 });
 
 const dispatchSchema = ledgerSchema.extend({
-  NOTIFY_MIN_SEVERITY: severity.default('HIGH'),
+  NOTIFY_MIN_SEVERITY: severity.default(DEFAULT_MIN_SEVERITY),
   HOME_REGION: nonEmpty.optional(),
   AWS_REGION: nonEmpty.optional(),
   ACCOUNT_NAMES: accountNames,
