@@ -319,13 +319,13 @@ describe('buildBacklogIssue: summary', () => {
     expect(title.startsWith(kept)).toBe(true);
   });
 
-  it('collapses newlines, tabs and control characters to single spaces', () => {
+  it('collapses newlines and tabs to single spaces and drops control characters and direction marks', () => {
     const raw = rawFinding(SAMPLES.control);
-    raw.Title = '  line one\r\n\tline\u0000two\u2028three  ';
+    raw.Title = '  line one\r\n\tline\u0000two\u2028three \u200Efour\u200F\u061C  ';
 
     const { summary } = buildBacklogIssue(toFinding(raw), { textFormattingRule: 'markdown' });
 
-    expect(summary).toBe('[MEDIUM] line one line two three (123456789012)');
+    expect(summary).toBe('[MEDIUM] line one linetwo three four (123456789012)');
   });
 
   it('is one well-formed line of at most 255 characters for any title and account name', () => {

@@ -1,15 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  ELLIPSIS,
   escapeAndTruncate,
   escapeSlackCode,
   escapeSlackText,
-  sanitizeText,
-  singleLine,
-  truncate,
   truncateEscaped,
 } from '../../src/domain/slack/escape.js';
+import { ELLIPSIS } from '../../src/domain/text/truncate.js';
 import { SLACK_CONTROLS } from '../helpers/hostile.js';
 import { LONE_SURROGATE, UNESCAPED as RAW_CONTROL } from '../helpers/markup.js';
 
@@ -100,96 +97,6 @@ describe('escapeSlackText', () => {
         const escaped = escapeSlackText(input);
         expect(escaped).not.toMatch(RAW_CONTROL);
         expect(escaped).not.toMatch(LONE_SURROGATE);
-      }),
-    );
-  });
-});
-
-describe('sanitizeText and singleLine', () => {
-  it('turns non-strings into empty text instead of throwing', () => {
-    // Act
-    const results = [sanitizeText(undefined), sanitizeText(null), sanitizeText({}), singleLine(42)];
-
-    // Assert
-    expect(results).toEqual(['', '', '', '42']);
-  });
-
-  it('collapses whitespace onto one line', () => {
-    // Act
-    const line = singleLine('  a\n\n b\u2028c\t d  ');
-
-    // Assert
-    expect(line).toBe('a b c d');
-  });
-});
-
-describe('truncate', () => {
-  it('returns text that fits unchanged', () => {
-    // Act
-    const result = truncate('短いタイトル', 6);
-
-    // Assert
-    expect(result).toBe('短いタイトル');
-  });
-
-  it('cuts with an ellipsis inside the limit', () => {
-    // Act
-    const result = truncate('abcdefghij', 5);
-
-    // Assert
-    expect(result).toBe(`abcd${ELLIPSIS}`);
-  });
-
-  it('never splits a surrogate pair or an emoji sequence', () => {
-    // Arrange
-    const family = '👨‍👩‍👧'; // 8 UTF-16 code units
-
-    // Act
-    const emoji = truncate('😀😀😀😀', 6);
-    const sequence = truncate(`${family}${family}`, 12);
-
-    // Assert
-    expect(emoji).toBe(`😀😀${ELLIPSIS}`);
-    expect(sequence).toBe(`${family}${ELLIPSIS}`);
-  });
-
-  it('prefers a whole word when asked', () => {
-    // Act
-    const result = truncate('the quick brown fox jumps', 18, { wholeWords: true });
-
-    // Assert
-    expect(result).toBe(`the quick brown${ELLIPSIS}`);
-  });
-
-  it('cuts Japanese after punctuation when asked for whole words', () => {
-    // Act
-    const result = truncate('バケットが公開されています。誰でも読めます。', 18, { wholeWords: true });
-
-    // Assert
-    expect(result).toBe(`バケットが公開されています。${ELLIPSIS}`);
-  });
-
-  it('handles degenerate limits', () => {
-    // Act
-    const results = [
-      truncate('abc', 0),
-      truncate('abc', 1),
-      truncate('abc', Number.NaN),
-      truncate('abc', -3),
-    ];
-
-    // Assert
-    expect(results).toEqual(['', ELLIPSIS, '', '']);
-  });
-
-  it('keeps to the limit and yields a prefix of the input (property)', () => {
-    fc.assert(
-      fc.property(hostile, fc.integer({ min: 1, max: 120 }), fc.boolean(), (input, max, wholeWords) => {
-        const result = truncate(input, max, { wholeWords });
-        expect(result.length).toBeLessThanOrEqual(max);
-        const body = result.endsWith(ELLIPSIS) && result !== input ? result.slice(0, -1) : result;
-        expect(input.startsWith(body)).toBe(true);
-        if (!LONE_SURROGATE.test(input)) expect(result).not.toMatch(LONE_SURROGATE);
       }),
     );
   });

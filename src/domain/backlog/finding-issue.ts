@@ -1,5 +1,7 @@
 import type { Finding } from '../finding/finding.js';
 import type { SeverityLabel } from '../finding/severity.js';
+import { accountLabel } from '../text/account-label.js';
+import { truncate } from '../text/truncate.js';
 import { formatterFor, normalizeInline, type TextFormatter, type TextFormattingRule } from './format.js';
 import { findingMarker, markerLine } from './marker.js';
 
@@ -26,10 +28,8 @@ export function priorityIdFor(severity: SeverityLabel, overrides?: PriorityOverr
 
 /** Backlog rejects a longer summary. Counted in UTF-16 code units, which is never less than code points. */
 export const MAX_SUMMARY_LENGTH = 255;
-const MAX_ACCOUNT_LABEL = 64;
 /** Resource tags listed per resource before "+N more". */
 const MAX_TAGS = 20;
-const ELLIPSIS = '…';
 
 export interface BacklogIssueContext {
   textFormattingRule: TextFormattingRule;
@@ -51,34 +51,12 @@ export interface ReopenCommentContext {
   reason: string;
 }
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-
-/**
- * Cut a string to at most `maxLength` UTF-16 code units, ending in `…` when cut. Cuts between
- * grapheme clusters, so neither a surrogate pair nor an emoji sequence is ever split.
- */
-export function truncateText(text: string, maxLength: number): string {
-  if (text.length <= maxLength) return text;
-  if (maxLength < ELLIPSIS.length) return '';
-  let kept = '';
-  for (const { segment } of graphemes.segment(text)) {
-    if (kept.length + segment.length + ELLIPSIS.length > maxLength) break;
-    kept += segment;
-  }
-  return `${kept.trimEnd()}${ELLIPSIS}`;
-}
-
-function accountLabel(finding: Finding): string {
-  const name = normalizeInline(finding.accountName ?? '');
-  return truncateText(name === '' ? normalizeInline(finding.accountId) : name, MAX_ACCOUNT_LABEL);
-}
-
 /** `[SEVERITY] title (account)`: one line of plain text (Backlog does not format summaries), ≤255. */
 export function buildIssueSummary(finding: Finding): string {
   const prefix = `[${finding.severity}] `;
-  const suffix = ` (${accountLabel(finding)})`;
+  const suffix = ` (${normalizeInline(accountLabel(finding.accountId, finding.accountName).short)})`;
   const title = normalizeInline(finding.title) || '(untitled finding)';
-  return `${prefix}${truncateText(title, MAX_SUMMARY_LENGTH - prefix.length - suffix.length)}${suffix}`;
+  return `${prefix}${truncate(title, MAX_SUMMARY_LENGTH - prefix.length - suffix.length)}${suffix}`;
 }
 
 /** ISO 8601 in UTC when the value parses, the escaped value otherwise. */
@@ -87,10 +65,9 @@ function timestamp(f: TextFormatter, value: string): string {
   return Number.isNaN(time) ? f.inline(value) : new Date(time).toISOString();
 }
 
-function accountCell(f: TextFormatter, finding: Finding): string {
-  const name = f.inline(finding.accountName ?? '');
-  const id = f.inline(finding.accountId);
-  return name === '' ? id : `${name} (${id})`;
+/** The account as `name (id)`, the name or id alone, or `unknown account` (`accountLabel`), escaped for `f`. */
+export function accountCell(f: TextFormatter, accountId: unknown, accountName: unknown): string {
+  return f.inline(accountLabel(accountId, accountName).full);
 }
 
 function remoteIpCell(f: TextFormatter, ip: string, country?: string, organization?: string): string {
@@ -104,7 +81,7 @@ export function detailRows(f: TextFormatter, finding: Finding): Array<[string, s
   const rows: Array<[string, string]> = [
     ['Severity', finding.severity],
     ['Product', f.inline(finding.productName)],
-    ['Account', accountCell(f, finding)],
+    ['Account', accountCell(f, finding.accountId, finding.accountName)],
     ['Region', f.inline(finding.region)],
     ['Workflow status', f.inline(finding.workflowStatus)],
     ['Record state', f.inline(finding.recordState)],

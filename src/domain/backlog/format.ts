@@ -8,6 +8,8 @@
  * normalised value: the escaping is checkable.
  */
 
+import { sanitizeText, singleLine } from '../text/sanitize.js';
+import { safeUrl } from '../text/url.js';
 import { defangMarkers, defangMarkersInUrl } from './marker.js';
 
 export const TEXT_FORMATTING_RULES = ['markdown', 'backlog'] as const;
@@ -16,18 +18,13 @@ export type TextFormattingRule = (typeof TEXT_FORMATTING_RULES)[number];
 /** Shown for a value that is empty once normalised, so a table cell or list item is never blank. */
 export const EMPTY_VALUE = '(none)';
 
-/** Bidi embeddings, overrides and isolates: they can make a rendered value read differently. */
-const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
-/** Any whitespace (incl. U+2028/2029, NBSP, BOM) or C0/C1 control character. */
-const SPACE_OR_CONTROL = /[\s\p{Cc}]+/gu;
-const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/;
-
 /**
- * One line: whitespace and control characters collapsed to single spaces, bidi controls dropped,
- * trimmed, marker-like words broken (`defangMarkers`).
+ * One line: sanitised (`sanitizeText`: lone surrogates repaired, control characters and every
+ * direction mark dropped), whitespace collapsed to single spaces, trimmed, marker-like words
+ * broken (`defangMarkers`).
  */
 export function normalizeInline(value: string): string {
-  return defangMarkers(value.replace(BIDI_CONTROLS, '').replace(SPACE_OR_CONTROL, ' ').trim());
+  return defangMarkers(singleLine(value));
 }
 
 /**
@@ -37,7 +34,7 @@ export function normalizeInline(value: string): string {
  */
 export function normalizeMultiline(value: string): string {
   const lines: string[] = [];
-  for (const raw of value.replace(BIDI_CONTROLS, '').split(LINE_BREAK)) {
+  for (const raw of sanitizeText(value).split('\n')) {
     const line = normalizeInline(raw);
     if (line === '' && (lines.length === 0 || lines.at(-1) === '')) continue;
     lines.push(line);
@@ -47,15 +44,11 @@ export function normalizeMultiline(value: string): string {
 }
 
 /**
- * Text shown verbatim in a code block: line breaks unified, control characters other than tab
- * dropped, marker-like words broken.
+ * Text shown verbatim in a code block: sanitised (`sanitizeText`: line breaks unified, control
+ * characters other than tab and every direction mark dropped), marker-like words broken.
  */
 export function normalizeCode(value: string): string {
-  return defangMarkers(value)
-    .replace(BIDI_CONTROLS, '')
-    .split(LINE_BREAK)
-    .map((line) => line.replace(/[^\P{Cc}\t]/gu, ''))
-    .join('\n');
+  return defangMarkers(sanitizeText(value));
 }
 
 function escapeEachChar(line: string, mustEscape: (line: string, index: number) => boolean): string {
@@ -195,18 +188,13 @@ function percentEncode(char: string): string {
 }
 
 /**
- * An http(s) URL made safe to put in link syntax, or undefined for anything else. Marker-like
- * words in it are broken too (`defangMarkersInUrl`): the console link carries the finding Id.
+ * A safe URL (`safeUrl`: absolute http(s)) made safe to put in link syntax, or undefined for
+ * anything else. Marker-like words in it are broken too (`defangMarkersInUrl`): the console link
+ * carries the finding Id.
  */
 export function linkTarget(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url.trim());
-  } catch {
-    return undefined;
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined;
-  return defangMarkersInUrl(parsed.toString().replace(URL_UNSAFE, percentEncode));
+  const href = safeUrl(url);
+  return href === undefined ? undefined : defangMarkersInUrl(href.replace(URL_UNSAFE, percentEncode));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,14 +1,16 @@
 import type { Delivery, DeliveryMember } from '../delivery/delivery.js';
 import { findingsText, type GroupFacts, groupFacts, nonNegative, plural } from '../delivery/group-facts.js';
 import { isSeverityLabel, type SeverityLabel } from '../finding/severity.js';
+import { accountLabel } from '../text/account-label.js';
+import { truncate } from '../text/truncate.js';
 import {
+  accountCell,
   type BacklogIssueContext,
   type BacklogIssueDraft,
   detailRows,
   linkLines,
   MAX_SUMMARY_LENGTH,
   priorityIdFor,
-  truncateText,
 } from './finding-issue.js';
 import { formatterFor, normalizeInline, type TextFormatter, type TextFormattingRule } from './format.js';
 import { findingMarker, markerLine } from './marker.js';
@@ -23,8 +25,6 @@ export const GROUP_ISSUE_LIMITS = {
   listedMembers: 200,
   /** Characters the member list may take before "+N more". */
   listChars: 60_000,
-  /** Account label in the summary. */
-  accountLabel: 64,
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -52,21 +52,11 @@ function issueFacts(delivery: Delivery): IssueFacts {
 
 /** `[HIGH] CloudTrail.2: 137 findings in prod-payments`: plain text, one line, ≤255. */
 function groupSummary(facts: IssueFacts): string {
-  const name = normalizeInline(facts.accountName ?? '');
-  const account = truncateText(
-    name === '' ? normalizeInline(facts.accountId) : name,
-    GROUP_ISSUE_LIMITS.accountLabel,
-  );
+  const account = normalizeInline(accountLabel(facts.accountId, facts.accountName).short);
   const prefix = `[${facts.highest}] `;
-  const suffix = `: ${findingsText(facts.total)} in ${account || 'unknown account'}`;
+  const suffix = `: ${findingsText(facts.total)} in ${account}`;
   const label = normalizeInline(facts.label) || '(unnamed group)';
-  return `${prefix}${truncateText(label, MAX_SUMMARY_LENGTH - prefix.length - suffix.length)}${suffix}`;
-}
-
-function accountCell(f: TextFormatter, facts: IssueFacts): string {
-  const name = f.inline(facts.accountName ?? '');
-  const id = f.inline(facts.accountId);
-  return name === '' ? id : `${name} (${id})`;
+  return `${prefix}${truncate(label, MAX_SUMMARY_LENGTH - prefix.length - suffix.length)}${suffix}`;
 }
 
 function severityCell(facts: IssueFacts): string {
@@ -149,7 +139,7 @@ function groupDescription(
   const label = f.inline(facts.label);
   const rows: Array<[string, string]> = [
     [facts.kindLabel, label],
-    ['Account', accountCell(f, facts)],
+    ['Account', accountCell(f, facts.accountId, facts.accountName)],
     ['Findings', String(facts.total)],
     ['Severity', severityCell(facts)],
     ['Regions', facts.regions.map(f.inline).join(', ')],
@@ -167,7 +157,10 @@ function groupDescription(
   ];
 
   const lines = [
-    f.heading(1, `${label}: ${findingsText(facts.total)} in ${accountCell(f, facts)}`),
+    f.heading(
+      1,
+      `${label}: ${findingsText(facts.total)} in ${accountCell(f, facts.accountId, facts.accountName)}`,
+    ),
     '',
     `Security Hub raised ${findingsText(facts.total)} for ${label} in this account together. They are grouped into this one issue, and findings that join the group later are added as comments.`,
     '',
@@ -210,7 +203,7 @@ export function buildGroupAppendComment(delivery: Delivery, ctx: GroupCommentCon
   const lines = [
     `${f.strong(plural(n, 'more finding'))} (total ${facts.total})`,
     '',
-    `${f.inline(facts.label)} in ${accountCell(f, facts)}, severity ${severityCell(facts)}`,
+    `${f.inline(facts.label)} in ${accountCell(f, facts.accountId, facts.accountName)}, severity ${severityCell(facts)}`,
     '',
     ...memberSections(f, `New findings (${n})`, delivery.members, delivery.finding.title),
   ];

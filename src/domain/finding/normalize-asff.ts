@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { safeUrl } from '../text/url.js';
 import {
   type ControlInfo,
   type Finding,
@@ -67,18 +68,6 @@ function at(value: unknown, ...keys: string[]): unknown {
     current = current[key];
   }
   return current;
-}
-
-/** Only plain web links survive: a finding can carry `javascript:` or a Slack control sequence. */
-export function safeUrl(value: unknown): string | undefined {
-  const text = str(value);
-  if (!text) return undefined;
-  try {
-    const url = new URL(text);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url.toString() : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {

@@ -1,12 +1,8 @@
-import { safeUrl } from '../finding/normalize-asff.js';
-import {
-  escapeAndTruncate,
-  escapeSlackCode,
-  sanitizeText,
-  singleLine,
-  truncate,
-  truncateEscaped,
-} from './escape.js';
+import { accountLabel, UNKNOWN_ACCOUNT } from '../text/account-label.js';
+import { sanitizeText, singleLine } from '../text/sanitize.js';
+import { truncate } from '../text/truncate.js';
+import { safeUrl } from '../text/url.js';
+import { escapeAndTruncate, escapeSlackCode, truncateEscaped } from './escape.js';
 
 // ---------------------------------------------------------------------------------------------
 // Block Kit, the part of it the messages use.
@@ -107,10 +103,21 @@ export function prose(value: unknown, max: number): string {
   return escapeAndTruncate(text, max, { wholeWords: true });
 }
 
-/** A link Slack can open: http(s), at most the button url limit. */
+/** An account as `name (id)`, the name or id alone, or `unknown account` (`accountLabel`), escaped. */
+export function accountText(accountId: unknown, accountName: unknown): string {
+  return esc(accountLabel(accountId, accountName).full, SLACK_BLOCK_LIMITS.sectionText);
+}
+
+/** An account as a field value: its name over its id as inline code, or the id (or `unknown account`) alone. */
+export function accountValue(accountId: unknown, accountName: unknown): string {
+  const { name, id } = accountLabel(accountId, accountName);
+  const idText = id === undefined ? UNKNOWN_ACCOUNT : code(id, 24);
+  return name === undefined ? idText : `${esc(name, SLACK_BLOCK_LIMITS.fieldText)}\n${idText}`;
+}
+
+/** A link Slack can open: `safeUrl` within the button url limit. */
 export function linkUrl(value: unknown): string | undefined {
-  const url = safeUrl(value);
-  return url !== undefined && url.length <= SLACK_BLOCK_LIMITS.buttonUrl ? url : undefined;
+  return safeUrl(value, SLACK_BLOCK_LIMITS.buttonUrl);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { type Delivery, memberKey } from '../delivery/delivery.js';
 import { plural } from '../delivery/group-facts.js';
+import { singleLine } from '../text/sanitize.js';
 import { type ContextBlock, code, context } from './blocks.js';
-import { singleLine } from './escape.js';
 import { buildSlackMessage, SLACK_LIMITS, type SlackMessage } from './finding-message.js';
 import {
   buildSlackAppendReply,

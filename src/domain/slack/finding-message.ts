@@ -1,8 +1,11 @@
 import type { DeliveryMode } from '../delivery/delivery.js';
 import type { Finding } from '../finding/finding.js';
 import { isSeverityLabel, type SeverityLabel } from '../finding/severity.js';
+import { singleLine } from '../text/sanitize.js';
 import {
   type ActionsBlock,
+  accountText,
+  accountValue,
   actions,
   type Block,
   type ButtonElement,
@@ -24,7 +27,7 @@ import {
   slackMessage,
   textSection,
 } from './blocks.js';
-import { singleLine, truncateEscaped } from './escape.js';
+import { truncateEscaped } from './escape.js';
 
 export type {
   ActionsBlock,
@@ -132,9 +135,7 @@ function severityText(label: unknown): string {
 
 function buildText(f: Json, reopen: boolean): string {
   const prefix = `[${severityText(f.severity)}] ${reopen ? 'Reopened: ' : ''}`;
-  const accountId = esc(f.accountId, 20) || 'unknown account';
-  const accountName = str(f.accountName);
-  const where = accountName ? `${esc(accountName, 60)} (${accountId})` : accountId;
+  const where = accountText(f.accountId, f.accountName);
   const suffix = ` — ${where} ${esc(f.region, 30) || 'unknown region'}`;
   const titleBudget = Math.max(40, SLACK_LIMITS.text - prefix.length - suffix.length);
   const title = esc(f.title, titleBudget) || 'Security Hub finding';
@@ -184,9 +185,7 @@ function coreFields(f: Json, ctx: Json): MrkdwnText[] {
   const fields: MrkdwnText[] = [];
   fields.push(field('Severity', `${severityEmoji(f.severity)} ${severityText(f.severity)}`));
   fields.push(field('Product', esc(f.productName, 100) || esc(f.product, 32)));
-  const accountId = code(f.accountId, 24);
-  const accountName = str(f.accountName);
-  fields.push(field('Account', accountName ? `${esc(accountName, 100)}\n${accountId}` : accountId));
+  fields.push(field('Account', accountValue(f.accountId, f.accountName)));
   fields.push(field('Region', code(f.region, 40)));
   const resources = resourcesField(f);
   if (resources) fields.push(resources);

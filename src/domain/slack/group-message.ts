@@ -1,7 +1,12 @@
 import type { Delivery, DeliveryMember } from '../delivery/delivery.js';
 import { findingsText, type GroupFacts, groupFacts, nonNegative, plural } from '../delivery/group-facts.js';
 import type { SeverityLabel } from '../finding/severity.js';
+import { accountLabel } from '../text/account-label.js';
+import { singleLine } from '../text/sanitize.js';
+import { truncate } from '../text/truncate.js';
 import {
+  accountText,
+  accountValue,
   actions,
   type Block,
   type ButtonElement,
@@ -22,7 +27,7 @@ import {
   slackMessage,
   textSection,
 } from './blocks.js';
-import { singleLine, truncate, truncateEscaped } from './escape.js';
+import { truncateEscaped } from './escape.js';
 import { buildSlackMessage, SLACK_LIMITS, severityColor, severityEmoji } from './finding-message.js';
 
 /** What a grouped message or reply can link: the Backlog issue the group was filed as. */
@@ -70,18 +75,9 @@ function severityText(label: SeverityLabel | undefined): string {
   return label ?? 'UNKNOWN';
 }
 
-/** `prod-payments (123456789012)`, escaped, or the id alone. */
-function accountText(facts: MessageFacts): string {
-  const id = esc(facts.accountId, 20) || 'unknown account';
-  const name = singleLine(facts.accountName);
-  return name ? `${esc(name, 60)} (${id})` : id;
-}
-
-/** The same as plain text, for a header. */
+/** `prod-payments (123456789012)` as plain text, for a header; `accountText` escapes it for mrkdwn. */
 function accountPlain(facts: MessageFacts): string {
-  const id = truncate(singleLine(facts.accountId), 20) || 'unknown account';
-  const name = truncate(singleLine(facts.accountName), 60);
-  return name ? `${name} (${id})` : id;
+  return accountLabel(facts.accountId, facts.accountName).full;
 }
 
 function severityField(facts: MessageFacts): MrkdwnText {
@@ -171,7 +167,7 @@ function renderGroup(delivery: Delivery, ctx: GroupMessageContext): SlackMessage
     text: plain(`${emoji}${headerLabel}${headerRest}`, SLACK_LIMITS.headerText, 'Security Hub findings'),
   };
 
-  const textRest = `${counted}${accountText(facts)}`;
+  const textRest = `${counted}${accountText(facts.accountId, facts.accountName)}`;
   const prefix = `[${severityText(facts.highest)}] `;
   const textLabel = esc(facts.label, Math.max(40, SLACK_LIMITS.text - prefix.length - textRest.length));
   const text = truncateEscaped(
@@ -179,10 +175,8 @@ function renderGroup(delivery: Delivery, ctx: GroupMessageContext): SlackMessage
     SLACK_LIMITS.text,
   );
 
-  const accountName = singleLine(facts.accountName);
-  const accountId = code(facts.accountId, 24);
   const fields: MrkdwnText[] = [
-    field('Account', accountName ? `${esc(accountName, 100)}\n${accountId}` : accountId),
+    field('Account', accountValue(facts.accountId, facts.accountName)),
     severityField(facts),
     field('Product', esc(finding.productName, 100) || esc(finding.product, 32)),
     regionsField(facts),
@@ -228,7 +222,7 @@ function renderAppend(delivery: Delivery, ctx: GroupMessageContext): SlackMessag
   const { finding, members } = delivery;
   const facts = messageFacts(delivery);
   const more = `${plural(members.length, 'more finding', 'more findings')} (total ${facts.total})`;
-  const where = ` — ${accountText(facts)}`;
+  const where = ` — ${accountText(facts.accountId, facts.accountName)}`;
   const label = esc(facts.label, Math.max(40, SLACK_LIMITS.text - more.length - where.length - 8));
   const text = truncateEscaped(`${more} of ${label || 'the group'}${where}`, SLACK_LIMITS.text);
   const top: Block[] = [
@@ -237,7 +231,7 @@ function renderAppend(delivery: Delivery, ctx: GroupMessageContext): SlackMessag
       text: mrkdwn(
         `➕ *${plural(members.length, 'more finding', 'more findings')}* (total ${facts.total}) of ${
           code(facts.label, 200) || 'the group'
-        } in ${accountText(facts)}`,
+        } in ${accountText(facts.accountId, facts.accountName)}`,
         SLACK_LIMITS.sectionText,
       ),
     },
