@@ -37,6 +37,13 @@ export async function startHttpServer(handler: RequestHandler, port = 0): Promis
   };
 }
 
+/** The body's bytes exactly as received, for forwarding them unchanged. */
+export async function readRaw(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
 export async function readText(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -91,6 +98,13 @@ export function sendJson(
 /** Answers nothing: the client sees the connection close mid-request, as with a lost response. */
 export function dropConnection(req: IncomingMessage): void {
   req.socket.destroy();
+}
+
+/** Ends the connection with a TCP RST, as a crashed peer or a middlebox would: the client sees ECONNRESET. */
+export function resetConnection(req: IncomingMessage): void {
+  const socket = req.socket;
+  if (typeof socket.resetAndDestroy === 'function' && !socket.destroyed) socket.resetAndDestroy();
+  else socket.destroy();
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

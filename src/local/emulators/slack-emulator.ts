@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FaultQueue, parseUrl, readBody, sendJson, sleep, startHttpServer } from './http-server.js';
 
@@ -6,12 +7,40 @@ export interface SlackChannel {
   name: string;
 }
 
+/** A workspace member, as `users.info` describes it (the fields the notifier may read). */
+export interface SlackUser {
+  id: string;
+  name: string;
+  real_name?: string;
+  profile?: { email?: string; display_name?: string };
+  is_bot?: boolean;
+  deleted?: boolean;
+}
+
 export interface SlackEmulatorOptions {
   token?: string;
   /** Channel names (`#security-alerts`), ids (`C0SECURITY`) or both; a name gets a stable derived id. */
   channels?: Array<string | SlackChannel>;
   /** The workspace sub-domain used in permalinks and auth.test. */
   workspace?: string;
+  /**
+   * The workspace's people, for users.info and channel membership (default: one analyst,
+   * `U0ANALYST`). The bot user `U0NOTIFIER` always exists besides them.
+   */
+  users?: SlackUser[];
+  /** User groups for usergroups.users.list: subteam id (`S0…`) → member user ids. */
+  usergroups?: Record<string, string[]>;
+  /**
+   * Who, besides the bot, is in each channel, by channel name or id; a channel not named here
+   * holds every user of `users`.
+   */
+  members?: Record<string, string[]>;
+}
+
+/** Message metadata as Slack stores it: an event type and a free-form payload. */
+export interface SlackMetadata {
+  event_type: string;
+  event_payload: Record<string, unknown>;
 }
 
 export interface SlackMessage {
@@ -22,11 +51,36 @@ export interface SlackMessage {
   text: string;
   blocks?: unknown[];
   attachments?: unknown[];
+  /** Returned by conversations.history/replies only when `include_all_metadata` is true. */
+  metadata?: SlackMetadata;
   replyBroadcast?: boolean;
   unfurlLinks?: boolean;
   unfurlMedia?: boolean;
   edited?: { ts: string };
   /** The parameters exactly as received (JSON-valued ones still as strings). */
+  raw: Record<string, unknown>;
+}
+
+/** A modal opened with views.open. */
+export interface SlackView {
+  /** The id Slack gave it (`V0…`), as in the answer's `view.id`. */
+  id: string;
+  triggerId: string;
+  /** The view payload as sent, parsed. */
+  view: Record<string, unknown>;
+  raw: Record<string, unknown>;
+}
+
+/** A chat.postEphemeral message: seen by one user, never in the channel's history. */
+export interface SlackEphemeral {
+  channel: string;
+  user: string;
+  /** The answer's `message_ts`. */
+  ts: string;
+  threadTs?: string;
+  text: string;
+  blocks?: unknown[];
+  attachments?: unknown[];
   raw: Record<string, unknown>;
 }
 
@@ -46,18 +100,53 @@ export interface SlackEmulator {
   url: string;
   token: string;
   channels: SlackChannel[];
+  /** Every message still in the workspace (chat.delete and deleteMessage remove them). */
   messages: SlackMessage[];
   calls: SlackCall[];
+  /** Modals opened with views.open, in order. */
+  views: SlackView[];
+  /** Messages sent with chat.postEphemeral, in order. */
+  ephemerals: SlackEphemeral[];
+  /** The workspace's people (without the bot user). */
+  users: SlackUser[];
   /** The next `times` calls of `method` (`'*'` = any) fail with `fault`. */
   failNext(method: string, fault: SlackFault, times?: number): void;
   /** Messages of a channel, by name (`#x` or `x`) or id, in posting order. */
   messagesIn(channel: string): SlackMessage[];
+  /** Someone removes the bot from a channel: it is no longer a member, posting answers `not_in_channel`. */
+  removeBotFrom(channel: string): void;
+  /** The bot is invited (back) into a channel. */
+  addBotTo(channel: string): void;
+  /** Someone deletes a message in Slack; false if there was none. Its thread replies stay. */
+  deleteMessage(channel: string, ts: string): boolean;
+  /** The app is uninstalled or its token revoked: from now on every call answers `token_revoked`. */
+  revokeToken(): void;
+  /** A fresh trigger id, as an interaction payload carries; views.open accepts it once, within 3 s. */
+  issueTriggerId(): string;
   close(): Promise<void>;
 }
 
 const BOT = { user: 'U0NOTIFIER', botId: 'B0NOTIFIER', appId: 'A0NOTIFIER', team: 'T0LOCAL' };
+const BOT_USER: SlackUser = {
+  id: BOT.user,
+  name: 'securityhub-notifier',
+  real_name: 'Security Hub Notifier',
+  profile: { display_name: 'securityhub-notifier' },
+  is_bot: true,
+};
+const DEFAULT_USERS: SlackUser[] = [
+  {
+    id: 'U0ANALYST',
+    name: 'analyst',
+    real_name: 'Security Analyst',
+    profile: { email: 'analyst@example.com', display_name: 'analyst' },
+  },
+];
 const MAX_TEXT = 40_000;
 const CHANNEL_ID = /^[CGD][A-Z0-9]{6,}$/;
+const TRIGGER_ID = /^\d+\.\d+\.[0-9a-f]+$/i;
+/** Slack's trigger ids expire 3 seconds after the interaction. */
+const TRIGGER_LIFETIME_MS = 3000;
 
 type Result = Record<string, unknown>;
 type Params = Record<string, unknown>;
@@ -75,10 +164,19 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
   const token = options.token ?? 'xoxb-local-sandbox';
   const workspace = options.workspace ?? 'local-sandbox';
   const channels = resolveChannels(options.channels ?? ['#security-alerts', 'C0SECURITY']);
+  const users = [...(options.users ?? DEFAULT_USERS)];
+  const usergroups = options.usergroups ?? {};
   const messages: SlackMessage[] = [];
   const calls: SlackCall[] = [];
+  const views: SlackView[] = [];
+  const ephemerals: SlackEphemeral[] = [];
   const faults = new FaultQueue<string, SlackFault>();
+  const botOutside = new Set<string>();
+  const triggers = new Map<string, { issuedAt?: number; used: boolean }>();
+  const created = Math.floor(Date.now() / 1000);
+  let revoked = false;
   let lastMicros = 0;
+  let triggerCount = 0;
 
   const nextTs = () => {
     lastMicros = Math.max(Date.now() * 1000, lastMicros + 1);
@@ -98,12 +196,31 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
     if (!message) throw new SlackError(error);
     return message;
   };
+  const removeMessage = (message: SlackMessage) => {
+    const index = messages.indexOf(message);
+    if (index >= 0) messages.splice(index, 1);
+  };
   const repliesTo = (message: SlackMessage) =>
     messages.filter((m) => m.channel === message.channel && m.threadTs === message.ts);
-  const toWire = (message: SlackMessage): Result => {
+  const membersOf = (channel: SlackChannel): string[] => {
+    const listed = Object.entries(options.members ?? {}).find(
+      ([key]) => key === channel.id || key.replace(/^#/, '') === channel.name,
+    )?.[1];
+    const people = listed ?? users.map((u) => u.id);
+    return botOutside.has(channel.id) ? [...people] : [BOT.user, ...people.filter((id) => id !== BOT.user)];
+  };
+  const requireBotIn = (channel: SlackChannel) => {
+    if (botOutside.has(channel.id)) throw new SlackError('not_in_channel');
+  };
+  const toWire = (message: SlackMessage, wire: { metadata?: boolean; root?: boolean } = {}): Result => {
     const replies = repliesTo(message);
+    const parent =
+      wire.root && message.threadTs
+        ? messages.find((m) => m.channel === message.channel && m.ts === message.threadTs)
+        : undefined;
     return {
       type: 'message',
+      ...(message.threadTs && message.replyBroadcast && { subtype: 'thread_broadcast' }),
       text: message.text,
       user: BOT.user,
       bot_id: BOT.botId,
@@ -112,8 +229,10 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
       ts: message.ts,
       ...(message.blocks && { blocks: message.blocks }),
       ...(message.attachments && { attachments: message.attachments }),
+      ...(wire.metadata && message.metadata && { metadata: message.metadata }),
       ...(message.edited && { edited: { user: BOT.user, ts: message.edited.ts } }),
       ...(message.threadTs && { thread_ts: message.threadTs, parent_user_id: BOT.user }),
+      ...(parent && { root: toWire(parent, { metadata: wire.metadata }) }),
       ...(replies.length > 0 && {
         thread_ts: message.ts,
         reply_count: replies.length,
@@ -122,6 +241,60 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
         latest_reply: replies.at(-1)?.ts,
       }),
     };
+  };
+  const channelObject = (channel: SlackChannel, withCount: boolean): Result => ({
+    id: channel.id,
+    name: channel.name,
+    name_normalized: channel.name,
+    is_channel: true,
+    is_group: false,
+    is_im: false,
+    is_mpim: false,
+    is_private: false,
+    is_archived: false,
+    is_general: false,
+    is_shared: false,
+    is_org_shared: false,
+    is_ext_shared: false,
+    is_pending_ext_shared: false,
+    created,
+    creator: users[0]?.id ?? BOT.user,
+    context_team_id: BOT.team,
+    is_member: !botOutside.has(channel.id),
+    topic: { value: '', creator: '', last_set: 0 },
+    purpose: { value: '', creator: '', last_set: 0 },
+    ...(withCount && { num_members: membersOf(channel).length }),
+  });
+  const userObject = (user: SlackUser): Result => ({
+    id: user.id,
+    team_id: BOT.team,
+    name: user.name,
+    deleted: user.deleted ?? false,
+    real_name: user.real_name ?? user.name,
+    is_bot: user.is_bot ?? false,
+    is_admin: false,
+    is_app_user: false,
+    profile: {
+      real_name: user.real_name ?? user.name,
+      display_name: user.profile?.display_name ?? '',
+      ...(user.profile?.email !== undefined && { email: user.profile.email }),
+      ...(user.is_bot && { bot_id: BOT.botId }),
+      team: BOT.team,
+    },
+  });
+  const exchangeTrigger = (value: unknown) => {
+    const triggerId = optionalString(value);
+    if (!triggerId) {
+      throw invalidArguments('[ERROR] missing required field: trigger_id');
+    }
+    if (!TRIGGER_ID.test(triggerId)) throw new SlackError('invalid_trigger_id');
+    const trigger = triggers.get(triggerId) ?? { used: false };
+    if (trigger.used) throw new SlackError('exchanged_trigger_id');
+    if (trigger.issuedAt !== undefined && Date.now() - trigger.issuedAt > TRIGGER_LIFETIME_MS) {
+      throw new SlackError('expired_trigger_id');
+    }
+    triggers.set(triggerId, { ...trigger, used: true });
+    return triggerId;
   };
 
   const methods: Record<string, (params: Params) => Result> = {
@@ -138,13 +311,16 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
     'chat.postMessage': (params) => {
       const channel = channelByIdOrName(params.channel);
       if (!channel) throw new SlackError('channel_not_found');
+      requireBotIn(channel);
       const content = readContent(params);
       if (content.text === '' && !content.blocks && !content.attachments) throw new SlackError('no_text');
+      const metadata = readMetadata(params.metadata);
       const threadTs = optionalString(params.thread_ts);
       const message: SlackMessage = {
         channel: channel.id,
         ts: nextTs(),
         ...content,
+        ...(metadata && { metadata }),
         ...(threadTs && { threadTs: parentOf(messages, channel.id, threadTs) }),
         ...optionalFlag('replyBroadcast', params.reply_broadcast),
         ...optionalFlag('unfurlLinks', params.unfurl_links),
@@ -152,15 +328,48 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
         raw: params,
       };
       messages.push(message);
-      return { channel: channel.id, ts: message.ts, message: toWire(message) };
+      return { channel: channel.id, ts: message.ts, message: toWire(message, { metadata: true }) };
     },
     'chat.update': (params) => {
       const channel = channelById(params.channel);
       const message = findMessage(channel.id, params.ts, 'message_not_found');
       const content = readContent(params);
       if (content.text === '' && !content.blocks && !content.attachments) throw new SlackError('no_text');
-      Object.assign(message, content, { edited: { ts: nextTs() } });
-      return { channel: channel.id, ts: message.ts, text: message.text, message: toWire(message) };
+      const metadata = readMetadata(params.metadata);
+      Object.assign(message, content, metadata && { metadata }, { edited: { ts: nextTs() } });
+      return {
+        channel: channel.id,
+        ts: message.ts,
+        text: message.text,
+        message: toWire(message, { metadata: true }),
+      };
+    },
+    'chat.delete': (params) => {
+      const channel = channelById(params.channel);
+      const message = findMessage(channel.id, params.ts, 'message_not_found');
+      removeMessage(message);
+      return { channel: channel.id, ts: message.ts };
+    },
+    'chat.postEphemeral': (params) => {
+      const channel = channelByIdOrName(params.channel);
+      if (!channel) throw new SlackError('channel_not_found');
+      const user = optionalString(params.user);
+      if (!user) throw invalidArguments('[ERROR] missing required field: user');
+      requireBotIn(channel);
+      if (!membersOf(channel).includes(user)) throw new SlackError('user_not_in_channel');
+      const content = readContent(params);
+      if (content.text === '' && !content.blocks && !content.attachments) throw new SlackError('no_text');
+      const threadTs = optionalString(params.thread_ts);
+      const ephemeral: SlackEphemeral = {
+        channel: channel.id,
+        user,
+        ts: nextTs(),
+        ...(threadTs && { threadTs }),
+        ...content,
+        raw: params,
+      };
+      ephemerals.push(ephemeral);
+      return { message_ts: ephemeral.ts };
     },
     'chat.getPermalink': (params) => {
       const channel = channelById(params.channel);
@@ -169,15 +378,106 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
       const thread = message.threadTs ? `?thread_ts=${message.threadTs}&cid=${channel.id}` : '';
       return { channel: channel.id, permalink: link + thread };
     },
+    'conversations.history': (params) => {
+      const channel = channelById(params.channel);
+      requireBotIn(channel);
+      const within = timeWindow(params);
+      const timeline = messages
+        .filter((m) => m.channel === channel.id && (!m.threadTs || m.replyBroadcast) && within(m.ts))
+        .sort((a, b) => compareTs(b.ts, a.ts));
+      const page = pageOf(timeline, params, {
+        defaultLimit: 100,
+        maxLimit: 999,
+        keyOf: (m) => m.ts,
+        // Newest first: the page goes on from the newest message not newer than the cursor.
+        resumeAt: (cursor) => timeline.findIndex((m) => compareTs(m.ts, cursor) <= 0),
+      });
+      const metadata = flag(params.include_all_metadata);
+      return {
+        messages: page.items.map((m) => toWire(m, { metadata, root: true })),
+        has_more: page.hasMore,
+        pin_count: 0,
+        channel_actions_ts: null,
+        channel_actions_count: 0,
+        response_metadata: { next_cursor: page.nextCursor },
+      };
+    },
     'conversations.replies': (params) => {
       const channel = channelById(params.channel);
-      const parent = findMessage(channel.id, params.ts, 'thread_not_found');
-      const thread = parent.threadTs ? [parent] : [parent, ...repliesTo(parent)];
-      const limit = Number(params.limit ?? 1000) || 1000;
+      requireBotIn(channel);
+      const found = findMessage(channel.id, params.ts, 'thread_not_found');
+      // A reply's ts names its thread, as in Slack.
+      const parent = found.threadTs ? findMessage(channel.id, found.threadTs, 'thread_not_found') : found;
+      const within = timeWindow(params);
+      // The parent leads the first page whatever the window; the replies follow, oldest first.
+      const thread = [parent, ...repliesTo(parent).filter((m) => within(m.ts))];
+      const page = pageOf(thread, params, {
+        defaultLimit: 1000,
+        maxLimit: 1000,
+        keyOf: (m) => m.ts,
+        resumeAt: (cursor) => thread.findIndex((m, i) => i > 0 && compareTs(m.ts, cursor) >= 0),
+      });
+      const metadata = flag(params.include_all_metadata);
       return {
-        messages: thread.slice(0, limit).map(toWire),
-        has_more: thread.length > limit,
-        response_metadata: { next_cursor: '' },
+        messages: page.items.map((m) => toWire(m, { metadata })),
+        has_more: page.hasMore,
+        response_metadata: { next_cursor: page.nextCursor },
+      };
+    },
+    'conversations.info': (params) => ({
+      channel: channelObject(channelById(params.channel), flag(params.include_num_members)),
+    }),
+    'conversations.members': (params) => {
+      const members = membersOf(channelById(params.channel));
+      const page = pageOf(members, params, {
+        defaultLimit: 100,
+        maxLimit: 999,
+        prefix: 'user',
+        keyOf: (id) => id,
+        resumeAt: (cursor) => (members.includes(cursor) ? members.indexOf(cursor) : undefined),
+      });
+      return { members: page.items, response_metadata: { next_cursor: page.nextCursor } };
+    },
+    'users.info': (params) => {
+      const id = optionalString(params.user);
+      const user = id === BOT.user ? BOT_USER : users.find((u) => u.id === id);
+      if (!user) throw new SlackError('user_not_found');
+      return { user: userObject(user) };
+    },
+    'usergroups.users.list': (params) => {
+      const members = usergroups[String(params.usergroup ?? '')];
+      if (!members) throw new SlackError('no_such_subteam');
+      return { users: [...members] };
+    },
+    'views.open': (params) => {
+      const view = readView(params.view);
+      if (view.type !== 'modal') {
+        throw invalidArguments('[ERROR] must be a valid enum value [json-pointer:/view/type]');
+      }
+      const externalId = optionalString(view.external_id);
+      if (externalId && views.some((v) => v.view.external_id === externalId)) {
+        throw new SlackError('duplicate_external_id');
+      }
+      const triggerId = exchangeTrigger(params.trigger_id ?? params.interactivity_pointer);
+      const id = `V0${String(views.length + 1).padStart(7, '0')}`;
+      views.push({ id, triggerId, view, raw: params });
+      return {
+        view: {
+          id,
+          team_id: BOT.team,
+          private_metadata: '',
+          callback_id: '',
+          external_id: '',
+          clear_on_close: false,
+          notify_on_close: false,
+          ...view,
+          state: { values: {} },
+          hash: `${created}.${id}`,
+          previous_view_id: null,
+          root_view_id: id,
+          app_id: BOT.appId,
+          bot_id: BOT.botId,
+        },
       };
     },
   };
@@ -206,6 +506,7 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
     const presented = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? optionalString(bodyToken);
     if (!presented) return sendJson(res, 200, { ok: false, error: 'not_authed' });
     if (presented !== token) return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
+    if (revoked) return sendJson(res, 200, { ok: false, error: 'token_revoked' });
 
     const run = methods[method];
     if (!run) return sendJson(res, 200, { ok: false, error: 'unknown_method', req_method: method });
@@ -218,16 +519,46 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
   };
 
   const server = await startHttpServer(handle);
+  const knownChannel = (channel: string) => {
+    const found = channelByIdOrName(channel);
+    if (!found) throw new Error(`the Slack emulator has no channel ${channel}`);
+    return found;
+  };
   return {
     url: `${server.origin}/api/`,
     token,
     channels,
     messages,
     calls,
+    views,
+    ephemerals,
+    users,
     failNext: (method, fault, times = 1) => faults.add((m) => method === '*' || m === method, fault, times),
     messagesIn: (channel) => {
       const found = channelByIdOrName(channel);
       return found ? messages.filter((m) => m.channel === found.id) : [];
+    },
+    removeBotFrom: (channel) => {
+      botOutside.add(knownChannel(channel).id);
+    },
+    addBotTo: (channel) => {
+      botOutside.delete(knownChannel(channel).id);
+    },
+    deleteMessage: (channel, ts) => {
+      const found = channelByIdOrName(channel);
+      const message = found && messages.find((m) => m.channel === found.id && m.ts === ts);
+      if (!message) return false;
+      removeMessage(message);
+      return true;
+    },
+    revokeToken: () => {
+      revoked = true;
+    },
+    issueTriggerId: () => {
+      triggerCount += 1;
+      const triggerId = `${Math.floor(Date.now() / 1000)}.${triggerCount}.${randomHex(16)}`;
+      triggers.set(triggerId, { issuedAt: Date.now(), used: false });
+      return triggerId;
     },
     close: server.close,
   };
@@ -291,6 +622,146 @@ function parseJsonArray(value: unknown, error: string): unknown[] | undefined {
   return parsed;
 }
 
+function invalidArguments(...messages: string[]): SlackError {
+  return new SlackError('invalid_arguments', { response_metadata: { messages } });
+}
+
+/** `metadata` as WebClient sends it (a JSON string in a form body) or as an object in a JSON body. */
+function readMetadata(value: unknown): SlackMetadata | undefined {
+  if (value === undefined || value === '') return undefined;
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new SlackError('invalid_metadata_format');
+    }
+  }
+  if (!isObject(parsed)) throw new SlackError('invalid_metadata_format');
+  const { event_type: eventType, event_payload: payload } = parsed;
+  if (typeof eventType !== 'string' || eventType === '' || !isObject(payload)) {
+    throw new SlackError('invalid_metadata_schema');
+  }
+  return { event_type: eventType, event_payload: payload };
+}
+
+/** A views.open `view`: a modal with a plain_text title of at most 24 characters and at most 100 blocks. */
+function readView(value: unknown): Record<string, unknown> {
+  if (value === undefined || value === '') throw invalidArguments('[ERROR] missing required field: view');
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw invalidArguments('[ERROR] failed to parse the view [json-pointer:/view]');
+    }
+  }
+  if (!isObject(parsed)) throw invalidArguments('[ERROR] must provide an object [json-pointer:/view]');
+  const problems: string[] = [];
+  const title = parsed.title;
+  if (
+    !isObject(title) ||
+    title.type !== 'plain_text' ||
+    typeof title.text !== 'string' ||
+    title.text === ''
+  ) {
+    problems.push('must provide a plain_text object [json-pointer:/view/title]');
+  } else if (title.text.length > 24) {
+    problems.push('must be less than 25 characters [json-pointer:/view/title/text]');
+  }
+  if (!Array.isArray(parsed.blocks)) problems.push('must provide an array [json-pointer:/view/blocks]');
+  else problems.push(...validateBlocks(parsed.blocks, { maxBlocks: 100, pointer: '/view/blocks' }));
+  if (problems.length > 0) throw invalidArguments(...problems.map((p) => `[ERROR] ${p}`));
+  return parsed;
+}
+
+/** Slack's booleans arrive as `true`, `'true'` or `'1'`. */
+function flag(value: unknown): boolean {
+  return value === true || value === 'true' || value === '1';
+}
+
+/** `1700000000.000123` → microseconds, exactly; undefined if it is no timestamp. */
+function tsKey(value: unknown): bigint | undefined {
+  const match = /^(\d+)(?:\.(\d*))?$/.exec(String(value ?? ''));
+  if (!match) return undefined;
+  return BigInt(match[1] as string) * 1_000_000n + BigInt((match[2] ?? '').padEnd(6, '0').slice(0, 6));
+}
+
+function compareTs(a: string, b: string): number {
+  const difference = (tsKey(a) ?? 0n) - (tsKey(b) ?? 0n);
+  return difference === 0n ? 0 : difference > 0n ? 1 : -1;
+}
+
+/** `oldest`, `latest` and `inclusive` as conversations.history and conversations.replies read them. */
+function timeWindow(params: Params): (ts: string) => boolean {
+  const bound = (value: unknown, error: string) => {
+    if (value === undefined || value === '') return undefined;
+    const key = tsKey(value);
+    if (key === undefined) throw new SlackError(error);
+    return key;
+  };
+  const oldest = bound(params.oldest, 'invalid_ts_oldest');
+  const latest = bound(params.latest, 'invalid_ts_latest');
+  const inclusive = flag(params.inclusive);
+  return (ts) => {
+    const key = tsKey(ts) ?? 0n;
+    if (oldest !== undefined && (inclusive ? key < oldest : key <= oldest)) return false;
+    if (latest !== undefined && (inclusive ? key > latest : key >= latest)) return false;
+    return true;
+  };
+}
+
+interface PageOptions<T> {
+  defaultLimit: number;
+  maxLimit: number;
+  /** What the cursor names: `next_ts` (a message) or `user`, as Slack's own cursors do. */
+  prefix?: string;
+  keyOf: (item: T) => string;
+  /** Where the page named by the cursor's key starts: -1 = nothing left, undefined = no such cursor. */
+  resumeAt: (key: string) => number | undefined;
+}
+
+/** One page by `limit` and `cursor`; `nextCursor` is '' on the last page. */
+function pageOf<T>(
+  items: T[],
+  params: Params,
+  options: PageOptions<T>,
+): { items: T[]; hasMore: boolean; nextCursor: string } {
+  const prefix = options.prefix ?? 'next_ts';
+  let limit = options.defaultLimit;
+  if (params.limit !== undefined && params.limit !== '') {
+    const requested = Number(params.limit);
+    if (!Number.isInteger(requested) || requested < 0) throw new SlackError('invalid_limit');
+    if (requested > 0) limit = Math.min(requested, options.maxLimit);
+  }
+  let start = 0;
+  const cursor = optionalString(params.cursor);
+  if (cursor) {
+    const decoded = Buffer.from(cursor, 'base64').toString('utf8');
+    if (!decoded.startsWith(`${prefix}:`)) throw new SlackError('invalid_cursor');
+    const resumed = options.resumeAt(decoded.slice(prefix.length + 1));
+    if (resumed === undefined) throw new SlackError('invalid_cursor');
+    start = resumed < 0 ? items.length : resumed;
+  }
+  const page = items.slice(start, start + limit);
+  const next = items[start + limit];
+  return {
+    items: page,
+    hasMore: next !== undefined,
+    nextCursor: next === undefined ? '' : Buffer.from(`${prefix}:${options.keyOf(next)}`).toString('base64'),
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function randomHex(length: number): string {
+  return randomBytes(Math.ceil(length / 2))
+    .toString('hex')
+    .slice(0, length);
+}
+
 function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
@@ -315,8 +786,14 @@ const BLOCK_TYPES = new Set([
   'video',
 ]);
 
-/** Block Kit limits as Slack enforces them; each problem is `message [json-pointer:/blocks/..]`. */
-export function validateBlocks(blocks: unknown[]): string[] {
+/**
+ * Block Kit limits as Slack enforces them; each problem is `message [json-pointer:/blocks/..]`.
+ * A message takes at most 50 blocks, a modal 100 (`maxBlocks`), whose pointers start `/view/blocks`.
+ */
+export function validateBlocks(
+  blocks: unknown[],
+  { maxBlocks = 50, pointer = '/blocks' }: { maxBlocks?: number; pointer?: string } = {},
+): string[] {
   const problems: string[] = [];
   const report = (pointer: string, message: string): false => {
     problems.push(`${message} [json-pointer:${pointer}]`);
@@ -336,9 +813,9 @@ export function validateBlocks(blocks: unknown[]): string[] {
     return value.length <= max || report(pointer, `no more than ${max} items allowed`);
   };
 
-  if (blocks.length > 50) report('/blocks', 'no more than 50 items allowed');
+  if (blocks.length > maxBlocks) report(pointer, `no more than ${maxBlocks} items allowed`);
   for (const [index, value] of blocks.entries()) {
-    const at = `/blocks/${index}`;
+    const at = `${pointer}/${index}`;
     const block = value as Record<string, unknown> | null;
     if (typeof block !== 'object' || block === null) {
       report(at, 'must provide an object');
