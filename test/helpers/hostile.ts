@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { findingMarker } from '../../src/domain/backlog/marker.js';
+import { DIRECTION_MARKS } from '../../src/domain/text/sanitize.js';
 
 // ---------------------------------------------------------------------------------------------
 // Slack: mrkdwn control sequences and text that stresses escaping and truncation.
@@ -19,17 +20,33 @@ export const SLACK_CONTROLS = [
   '@here',
 ] as const;
 
-/** The controls plus mrkdwn delimiters, emoji, Japanese, a bidi override and a lone surrogate. */
+/** Slack mrkdwn emphasis, strike-through and code, whole and as lone delimiters, at and inside words. */
+export const EMPHASIS_FRAGMENTS: readonly string[] = [
+  '*bold*',
+  '_italic_',
+  '~strike~',
+  '`code`',
+  '```block```',
+  '*',
+  '_',
+  '~',
+  'a_b',
+  '2*3',
+];
+
+/**
+ * The controls plus mrkdwn emphasis, emoji, Japanese, every direction mark and bidi control, and
+ * a lone surrogate.
+ */
 export const SLACK_FRAGMENTS: readonly string[] = [
   ...SLACK_CONTROLS,
+  ...EMPHASIS_FRAGMENTS,
+  ...DIRECTION_MARKS,
   '&lt',
-  '*',
-  '`',
   '🚨',
   '👨‍👩‍👧',
   '日本語',
   '\n',
-  '\u202E',
   '\uDC00',
   ' ',
   'x',
@@ -56,7 +73,10 @@ export function slackHostile(fragments: readonly string[], maxRepeat: number): f
 // ---------------------------------------------------------------------------------------------
 // Backlog: what Markdown or Backlog notation could act on.
 
-/** Links, HTML, code fences, headings, list and table starts, emphasis, line breaks, a marker. */
+/**
+ * Links, bare URLs, HTML, code fences, headings, list and table starts, emphasis, line breaks,
+ * every direction mark and bidi control, a marker.
+ */
 export const MARKUP_FRAGMENTS: readonly string[] = [
   '[[x>javascript:alert(1)]]',
   '[x](javascript:alert(1))',
@@ -81,7 +101,10 @@ export const MARKUP_FRAGMENTS: readonly string[] = [
   '\n',
   '\r\n',
   '\u2028',
-  '\u202E',
+  ...DIRECTION_MARKS,
+  '_x_',
+  '~x~',
+  'http://x.example/y',
   '@channel',
   findingMarker('someone else'),
   'x',

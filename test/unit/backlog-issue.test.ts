@@ -26,7 +26,7 @@ import { normalizeFinding } from '../../src/domain/finding/normalize-asff.js';
 import { SEVERITY_LABELS, type SeverityLabel } from '../../src/domain/finding/severity.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { MARKUP_FRAGMENTS, markupHostile } from '../helpers/hostile.js';
-import { backlogTokens, LONE_SURROGATE, markdownTokens, TOKENS } from '../helpers/markup.js';
+import { backlogTokens, DIRECTION_MARK, LONE_SURROGATE, markdownTokens, TOKENS } from '../helpers/markup.js';
 
 // ---------------------------------------------------------------------------------------------
 // Samples
@@ -284,6 +284,82 @@ describe('buildReopenComment', () => {
     expect(backlog).toContain("\\'\\'now\\'\\'");
     expect(backlog).toContain('\\[\\[x>javascript:alert(1)\\]\\] <script>');
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Links and URLs from the finding
+// ---------------------------------------------------------------------------------------------
+
+describe('links and URLs from the finding', () => {
+  it.each(RULES)(
+    '%s: a SourceUrl or remediation link to an unknown host is named as text, not linked',
+    (rule) => {
+      const s = SYNTAX[rule];
+      const raw = rawFinding(SAMPLES.prowler);
+      raw.SourceUrl = 'https://evil.example/x?login=1';
+      raw.Remediation = { Recommendation: { Text: 'Fix it.', Url: 'https://evil.example/fix' } };
+      const finding = toFinding(raw);
+
+      const { description } = buildBacklogIssue(finding, { textFormattingRule: rule });
+
+      const out = lines(description);
+      expect(description).not.toContain('Open in the product console');
+      expect(description).not.toContain('https://evil.example');
+      expect(out).toContain(s.item('Product console (unverified host evil.example): evil.example/x?login=1'));
+      expect(out).toContain('Remediation guide (unverified host evil.example): evil.example/fix');
+      expect(out).toContain(s.item(s.link('Open in the Security Hub console', finding.consoleUrl)));
+    },
+  );
+
+  it.each(RULES)('%s: links to AWS consoles and docs keep their titles', (rule) => {
+    const s = SYNTAX[rule];
+    const finding = sample('guardDutySsh');
+
+    const { description } = buildBacklogIssue(
+      { ...finding, remediationUrl: 'https://docs.aws.amazon.com/guardduty/latest/ug/x.html' },
+      { textFormattingRule: rule },
+    );
+
+    expect(lines(description)).toContain(
+      s.item(s.link('Open in the product console', finding.sourceUrl ?? '')),
+    );
+    expect(lines(description)).toContain(
+      s.link('Remediation guide', 'https://docs.aws.amazon.com/guardduty/latest/ug/x.html'),
+    );
+    expect(description).not.toContain('unverified host');
+  });
+
+  it('Backlog notation: a bare URL in finding text is escaped so Backlog does not link it', () => {
+    const raw = rawFinding(SAMPLES.control);
+    raw.Description = 'Log in at https://x.example/y or www.x.example to keep access.';
+    raw.Title = 'See http://x.example/title';
+
+    const { description } = buildBacklogIssue(toFinding(raw), { textFormattingRule: 'backlog' });
+
+    const out = lines(description);
+    const line = 'Log in at https\\://x.example/y or www\\.x.example to keep access.';
+    expect(out).toContain(line);
+    expect(backlogTokens(line)).toEqual([]);
+    expect(out).toContain('* See http\\://x.example/title');
+    expect(description).not.toMatch(/(?<!\\)https?:\/\/x\.example/);
+  });
+
+  it.each(RULES)(
+    '%s: direction marks in any value are dropped, U+200E, U+200F and U+061C included',
+    (rule) => {
+      const raw = rawFinding(SAMPLES.control);
+      raw.Title = 'abc\u200Edef\u200Fghi\u061Cjkl\u202Emno\u2066pqr\u2069';
+      raw.Description = 'x\u200Ey';
+      raw.AwsAccountName = '\u200Fprod';
+
+      const { description, summary } = buildBacklogIssue(toFinding(raw), { textFormattingRule: rule });
+
+      expect(summary).toBe('[MEDIUM] abcdefghijklmnopqr (prod)');
+      expect(description).toContain('abcdefghijklmnopqr');
+      expect(lines(description)).toContain('xy');
+      expect(description).not.toMatch(DIRECTION_MARK);
+    },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -656,6 +732,8 @@ describe('escaping: hostile values', () => {
 
           expect(TOKENS[rule](hostile.description)).toEqual(TOKENS[rule](benign.description));
           expect(hostile.description.trimEnd().split('\n').at(-1)).toBe(markerLine(hostile.marker));
+          expect(hostile.description).not.toMatch(DIRECTION_MARK);
+          expect(hostile.summary).not.toMatch(DIRECTION_MARK);
         }),
         { numRuns: 300 },
       );
@@ -707,6 +785,7 @@ describe('escaping: hostile values', () => {
     expect(description).toContain('\\%\\%strike\\%\\%');
     expect(description).toContain('\\* not a heading');
     expect(description).toContain('\\- not a list');
+    expect(description).toContain('https\\://evil.example');
     expect(description).toContain('a \\| b');
   });
 });

@@ -19,7 +19,7 @@ import type { Finding } from '../../src/domain/finding/finding.js';
 import { SEVERITY_LABELS, type SeverityLabel } from '../../src/domain/finding/severity.js';
 import { controlFindings, GROUP, groupDelivery } from '../helpers/groups.js';
 import { MARKUP_FRAGMENTS, markupHostile } from '../helpers/hostile.js';
-import { TOKENS } from '../helpers/markup.js';
+import { DIRECTION_MARK, TOKENS } from '../helpers/markup.js';
 
 // ---------------------------------------------------------------------------------------------
 // Samples
@@ -192,6 +192,19 @@ describe('buildBacklogGroupIssue', () => {
       expect(out).toContain(s.subItem('Another title'));
       expect(out).toContain(s.item('HIGH AwsEc2Instance: i-1 (us-east-2, +1 more resource)'));
     });
+  });
+
+  it.each(RULES)('%s: a remediation link to an unknown host is named as text, not a titled link', (rule) => {
+    const findings = controlFindings(3, (raw) => {
+      raw.Remediation = { Recommendation: { Text: 'Fix it.', Url: 'https://evil.example/fix' } };
+    });
+
+    const { description } = buildBacklogGroupIssue(groupDelivery(findings), { textFormattingRule: rule });
+
+    expect(lines(description)).toContain(
+      'Remediation guide (unverified host evil.example): evil.example/fix',
+    );
+    expect(description).not.toContain('https://evil.example');
   });
 
   it('the summary stays within 255 for any label and account name, and keeps the count', () => {
@@ -404,6 +417,8 @@ describe('escaping: hostile member values', () => {
           expect(hostile.description.trimEnd().split('\n').at(-1)).toBe(markerLine(hostile.marker));
           expect(extractMarker(hostile.description)).toBe(hostile.marker);
           expect(hostile.summary.length).toBeLessThanOrEqual(MAX_SUMMARY_LENGTH);
+          expect(hostile.description).not.toMatch(DIRECTION_MARK);
+          expect(hostile.summary).not.toMatch(DIRECTION_MARK);
         },
       ),
       { numRuns: 200 },

@@ -16,7 +16,8 @@ import {
   GROUP_LIMITS,
 } from '../../src/domain/slack/group-message.js';
 import { controlFindings, groupDelivery } from '../helpers/groups.js';
-import { SLACK_FRAGMENTS, slackHostile } from '../helpers/hostile.js';
+import { EMPHASIS_FRAGMENTS, SLACK_FRAGMENTS, slackHostile } from '../helpers/hostile.js';
+import { DIRECTION_MARK, emphasisFromValues, mapStrings, withoutEmphasis } from '../helpers/markup.js';
 import {
   allBlocks,
   buttons,
@@ -24,6 +25,7 @@ import {
   expectWithinSlackLimits,
   fields,
   header,
+  mrkdwnTexts,
   sectionTexts,
 } from '../helpers/slack.js';
 
@@ -48,6 +50,10 @@ function resourceList(message: SlackMessage): { title: string; lines: string[] }
   const text = sectionTexts(message).find((t) => /^\*(?:New r|R)esources/.test(t)) ?? '';
   const [title = '', ...lines] = text.split('\n');
   return { title, lines };
+}
+
+function blocksOf(message: SlackMessage) {
+  return message.attachments[0]?.blocks ?? [];
 }
 
 function contextTexts(message: SlackMessage): string[] {
@@ -199,6 +205,23 @@ describe('buildSlackGroupMessage', () => {
     expectWithinLimits(message);
   });
 
+  it('a remediation link to a host the notifier does not know is named, not a button', () => {
+    const findings = controlFindings(3, (raw) => {
+      raw.Remediation = { Recommendation: { Text: 'Fix *it* now', Url: 'https://evil.example/fix' } };
+    });
+
+    const message = buildSlackGroupMessage(groupDelivery(findings), { issue: ISSUE });
+
+    expect(buttons(message).map((b) => b.action_id)).toEqual(['open-security-hub', 'open-backlog-issue']);
+    expect(contextTexts(message)).toContain(
+      'Remediation (unverified host `evil.example`): `evil.example/fix`',
+    );
+    expect(sectionTexts(message)).toContain('*Remediation*\nFix ∗it∗ now');
+    expect(blocksOf(message).at(-1)?.type).toBe('actions');
+    expectWithinLimits(message);
+    expectSafe(message);
+  });
+
   it('a long label and account name keep the header within 150 and the count in it', () => {
     const delivery = groupDelivery(controlFindings(137), 'new', {
       label: `UnauthorizedAccess:${'IAMUser/'.repeat(40)}`,
@@ -339,44 +362,64 @@ describe('buildSlackDeliveryMessage', () => {
 
 const hostile = slackHostile(SLACK_FRAGMENTS, 3000);
 
-const hostileMember = fc.record({
-  title: hostile,
-  region: hostile,
-  severity: fc.constantFrom<SeverityLabel>(...SEVERITY_LABELS),
-  resources: fc.array(fc.record({ type: hostile, id: hostile }), { maxLength: 3 }),
-  extra: fc.nat({ max: 50 }),
-});
-
-const hostileDelivery: fc.Arbitrary<{ delivery: Delivery; issueKey: string }> = fc
-  .record({
-    members: fc.array(hostileMember, { minLength: 1, maxLength: 40 }),
-    label: hostile,
-    accountName: fc.option(hostile, { nil: undefined }),
-    previousCount: fc.nat({ max: 100_000 }),
-    mode: fc.constantFrom<'new' | 'append'>('new', 'append'),
-    issueKey: hostile,
-  })
-  .map((v) => {
-    const base = controlFindings(v.members.length);
-    const delivery = groupDelivery(base, v.mode, {
-      label: v.label,
-      previousCount: v.previousCount,
-      ...(v.accountName !== undefined ? { accountName: v.accountName } : {}),
-    });
-    delivery.members = delivery.members.map((member, index) => {
-      const m = v.members[index] ?? v.members[0];
-      if (!m) return member;
-      return {
-        ...member,
-        title: m.title,
-        region: m.region,
-        severity: m.severity,
-        resources: m.resources.map((r) => ({ ...r, tags: {} })),
-        resourceCount: m.resources.length + m.extra,
-      };
-    });
-    return { delivery, issueKey: v.issueKey };
+function hostileDeliveryOf(
+  hostile: fc.Arbitrary<string>,
+): fc.Arbitrary<{ delivery: Delivery; issueKey: string }> {
+  const hostileMember = fc.record({
+    title: hostile,
+    region: hostile,
+    severity: fc.constantFrom<SeverityLabel>(...SEVERITY_LABELS),
+    resources: fc.array(fc.record({ type: hostile, id: hostile }), { maxLength: 3 }),
+    extra: fc.nat({ max: 50 }),
   });
+
+  return fc
+    .record({
+      members: fc.array(hostileMember, { minLength: 1, maxLength: 40 }),
+      label: hostile,
+      accountName: fc.option(hostile, { nil: undefined }),
+      previousCount: fc.nat({ max: 100_000 }),
+      mode: fc.constantFrom<'new' | 'append'>('new', 'append'),
+      issueKey: hostile,
+    })
+    .map((v) => {
+      const base = controlFindings(v.members.length);
+      const delivery = groupDelivery(base, v.mode, {
+        label: v.label,
+        previousCount: v.previousCount,
+        ...(v.accountName !== undefined ? { accountName: v.accountName } : {}),
+      });
+      delivery.members = delivery.members.map((member, index) => {
+        const m = v.members[index] ?? v.members[0];
+        if (!m) return member;
+        return {
+          ...member,
+          title: m.title,
+          region: m.region,
+          severity: m.severity,
+          resources: m.resources.map((r) => ({ ...r, tags: {} })),
+          resourceCount: m.resources.length + m.extra,
+        };
+      });
+      return { delivery, issueKey: v.issueKey };
+    });
+}
+
+const hostileDelivery = hostileDeliveryOf(hostile);
+
+/** Fragments only (no binary strings), so `withoutEmphasis` changes nothing but the delimiters. */
+const emphasisText = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.array(fc.constantFrom(...SLACK_FRAGMENTS), { maxLength: 30 }).map((p) => p.join('')),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...EMPHASIS_FRAGMENTS), fc.integer({ min: 100, max: 1000 }))
+      .map(([part, n]) => part.repeat(n)),
+  },
+);
 
 describe('grouped messages over hostile members (properties)', () => {
   it('never let a raw <, > or & reach mrkdwn, the text or the fallback, and keep every limit', () => {
@@ -427,6 +470,38 @@ describe('grouped messages over hostile members (properties)', () => {
           expectWithinLimits(message);
         },
       ),
+      { numRuns: 100 },
+    );
+  });
+  it('leave no direction mark or bidi control anywhere in the message', () => {
+    fc.assert(
+      fc.property(hostileDelivery, ({ delivery, issueKey }) => {
+        const message = buildSlackDeliveryMessage(delivery, {
+          issue: { key: issueKey, url: 'https://example.backlog.com/view/X-1' },
+        });
+        expect(JSON.stringify(message)).not.toMatch(DIRECTION_MARK);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('let no emphasis from the members, the label or the account reach mrkdwn', () => {
+    fc.assert(
+      fc.property(hostileDeliveryOf(emphasisText), ({ delivery, issueKey }) => {
+        const issue = { key: issueKey, url: 'https://example.backlog.com/view/X-1' };
+        const message = buildSlackDeliveryMessage(delivery, { issue });
+        const reference = buildSlackDeliveryMessage(mapStrings(delivery, withoutEmphasis), {
+          issue: mapStrings(issue, withoutEmphasis),
+        });
+        const texts = mrkdwnTexts(message);
+        const references = mrkdwnTexts(reference);
+        expect(texts.length).toBe(references.length);
+        texts.forEach((text, index) => {
+          const other = references[index] ?? '';
+          expect(text.length).toBe(other.length);
+          expect(emphasisFromValues(text, other)).toEqual([]);
+        });
+      }),
       { numRuns: 100 },
     );
   });

@@ -1,17 +1,25 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  EMPHASIS_LOOKALIKES,
   escapeAndTruncate,
   escapeSlackCode,
   escapeSlackText,
   truncateEscaped,
 } from '../../src/domain/slack/escape.js';
+import { DIRECTION_MARKS } from '../../src/domain/text/sanitize.js';
 import { ELLIPSIS } from '../../src/domain/text/truncate.js';
-import { SLACK_CONTROLS } from '../helpers/hostile.js';
-import { LONE_SURROGATE, UNESCAPED as RAW_CONTROL } from '../helpers/markup.js';
+import { EMPHASIS_FRAGMENTS, SLACK_CONTROLS } from '../helpers/hostile.js';
+import {
+  DIRECTION_MARK,
+  LONE_SURROGATE,
+  UNESCAPED as RAW_CONTROL,
+  withoutEmphasis,
+} from '../helpers/markup.js';
 
 const fragment = fc.constantFrom(
   ...SLACK_CONTROLS,
+  ...EMPHASIS_FRAGMENTS,
   '<!subteam^S1>',
   '&lt;',
   '🚨',
@@ -23,7 +31,16 @@ const fragment = fc.constantFrom(
   '\n',
   'word',
   '\uD800',
+  ...DIRECTION_MARKS,
 );
+/** Look-alikes back to the delimiters they stand for. */
+function plainDelimiters(text: string): string {
+  const back: Record<string, string> = Object.fromEntries(
+    Object.entries(EMPHASIS_LOOKALIKES).map(([char, lookalike]) => [lookalike, char]),
+  );
+  return text.replace(/[\u2217\u02CD\u223C\u02CB]/g, (char) => back[char] ?? char);
+}
+
 const hostile = fc.oneof(
   fc.array(fragment, { maxLength: 60 }).map((parts) => parts.join('')),
   fc.string({ unit: 'binary', maxLength: 80 }),
@@ -56,6 +73,26 @@ describe('escapeSlackText', () => {
 
     // Assert
     expect(escaped).toBe('use &amp;amp; and &amp;lt;');
+  });
+
+  it('shows emphasis delimiters literally, as look-alikes Slack does not parse', () => {
+    // Arrange
+    const input = '*bold* _italic_ ~strike~ `code` ```block``` a*b* _x';
+
+    // Act
+    const escaped = escapeSlackText(input);
+
+    // Assert
+    expect(escaped).toBe('∗bold∗ ˍitalicˍ ∼strike∼ ˋcodeˋ ˋˋˋblockˋˋˋ a*b∗ ˍx');
+    expect(escaped).toHaveLength(input.length);
+  });
+
+  it('keeps *, _ and ~ inside a word of ASCII letters and digits, where Slack does not read them', () => {
+    // Act
+    const escaped = escapeSlackText('NETWORK_CONNECTION 2*3 a~b 日本_語 x_ _y');
+
+    // Assert
+    expect(escaped).toBe('NETWORK_CONNECTION 2*3 a~b 日本ˍ語 xˍ ˍy');
   });
 
   it('leaves Japanese, emoji and mrkdwn-neutral punctuation readable', () => {
@@ -91,12 +128,15 @@ describe('escapeSlackText', () => {
     expect(escaped).toBe('abcd\ne\uFFFDf g');
   });
 
-  it('never leaves a raw control character or a lone surrogate (property)', () => {
+  it('never leaves a raw control character, a lone surrogate, a direction mark or emphasis (property)', () => {
     fc.assert(
       fc.property(hostile, (input) => {
         const escaped = escapeSlackText(input);
         expect(escaped).not.toMatch(RAW_CONTROL);
         expect(escaped).not.toMatch(LONE_SURROGATE);
+        expect(escaped).not.toMatch(DIRECTION_MARK);
+        expect(escaped.replace(/[A-Za-z0-9][*_~](?=[A-Za-z0-9])/g, '')).not.toMatch(/[*_~`]/);
+        expect(escaped).toHaveLength(escapeSlackText(withoutEmphasis(input)).length);
       }),
     );
   });
@@ -128,9 +168,19 @@ describe('escapeAndTruncate', () => {
         expect(result.length).toBeLessThanOrEqual(max);
         expect(result).not.toMatch(RAW_CONTROL);
         expect(result).not.toMatch(LONE_SURROGATE);
-        if (result !== full) expect(full.startsWith(result.slice(0, -1))).toBe(true);
+        // A delimiter kept inside a word may be replaced once the cut ends the word.
+        if (result !== full)
+          expect(plainDelimiters(full).startsWith(plainDelimiters(result.slice(0, -1)))).toBe(true);
       }),
     );
+  });
+
+  it('replaces a delimiter the cut leaves at the end, even one kept inside a word before', () => {
+    // Act
+    const results = [escapeAndTruncate('a_bc', 3), escapeAndTruncate('a_bc', 4)];
+
+    // Assert
+    expect(results).toEqual([`aˍ${ELLIPSIS}`, 'a_bc']);
   });
 
   it('copes with very long input', () => {
@@ -177,6 +227,22 @@ describe('escapeSlackCode', () => {
 
     // Assert
     expect(result).toBe('`arn:ˋxˋ&lt;!here&gt; next`');
+  });
+
+  it('keeps *, _ and ~ inside the code span, where Slack parses nothing', () => {
+    // Act
+    const result = escapeSlackCode('arn:aws:s3:::*_bucket_/~x*', 100);
+
+    // Assert
+    expect(result).toBe('`arn:aws:s3:::*_bucket_/~x*`');
+  });
+
+  it('neutralises emphasis when there is no room for the backticks', () => {
+    // Act
+    const result = escapeSlackCode('*_', 2);
+
+    // Assert
+    expect(result).toBe('∗ˍ');
   });
 
   it('keeps the backticks within the limit', () => {

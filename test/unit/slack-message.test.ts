@@ -17,15 +17,24 @@ import {
   severityColor,
   severityEmoji,
 } from '../../src/domain/slack/finding-message.js';
+import { isKnownHost, safeUrl } from '../../src/domain/text/url.js';
 import { loadFixture } from '../helpers/fixtures.js';
-import { SLACK_FRAGMENTS, slackHostile } from '../helpers/hostile.js';
-import { LONE_SURROGATE } from '../helpers/markup.js';
+import { EMPHASIS_FRAGMENTS, SLACK_FRAGMENTS, slackHostile } from '../helpers/hostile.js';
 import {
+  DIRECTION_MARK,
+  emphasisFromValues,
+  LONE_SURROGATE,
+  mapStrings,
+  withoutEmphasis,
+} from '../helpers/markup.js';
+import {
+  allBlocks,
   buttons,
   expectSafe,
   expectWithinSlackLimits,
   fields,
   header,
+  mrkdwnTexts,
   sectionTexts,
 } from '../helpers/slack.js';
 
@@ -54,6 +63,12 @@ function attachmentBlocks(message: SlackMessage): Block[] {
 
 function button(message: SlackMessage, actionId: string): ButtonElement | undefined {
   return buttons(message).find((element) => element.action_id === actionId);
+}
+
+function contextTexts(message: SlackMessage): string[] {
+  return allBlocks(message).flatMap((block) =>
+    block.type === 'context' ? block.elements.map((element) => element.text) : [],
+  );
 }
 
 /** The shared limits, a non-empty header without a lone surrogate, and buttons within theirs. */
@@ -348,7 +363,7 @@ describe('buildSlackMessage', () => {
     expectWithinLimits(message);
   });
 
-  it('renders a hostile finding inert: escaped in mrkdwn, literal in plain text, bad links dropped', () => {
+  it('renders a hostile finding inert: escaped in mrkdwn, literal in plain text, bad links not linked', () => {
     // Arrange
     const finding = fromFindings('hostile.json');
 
@@ -368,12 +383,97 @@ describe('buildSlackMessage', () => {
       '`AwsS3Bucket &lt;!here&gt;` `&lt;https://evil.example|bucket&gt;`\n      Name=&lt;@U999&gt; &amp; friends, Owner=&lt;!channel&gt;',
     );
     expect(sectionTexts(message)[0]).toBe(
-      '*Description*\nPlease see &lt;https://evil.example|the fix&gt; &amp;amp; ping &lt;!subteam^S999|@sre&gt; or @\u2060here.\n&gt; quoted *bold* `code`',
+      '*Description*\nPlease see &lt;https://evil.example|the fix&gt; &amp;amp; ping &lt;!subteam^S999|@sre&gt; or @\u2060here.\n&gt; quoted \u2217bold\u2217 \u02CBcode\u02CB',
     );
     expect(button(message, 'open-source')).toBeUndefined();
-    expect(button(message, 'open-remediation')?.url).toBe('https://docs.example.com/fix?a=1&b=%3C2%3E|c');
+    expect(button(message, 'open-remediation')).toBeUndefined();
+    expect(contextTexts(message)).toContain(
+      'Remediation (unverified host `docs.example.com`): `docs.example.com/fix?a=1&amp;b=%3C2%3E|c`',
+    );
     expectSafe(message);
     expectWithinLimits(message);
+  });
+
+  it('shows emphasis from a finding literally: no bold, italics, strike-through or code in mrkdwn', () => {
+    // Arrange
+    const base = fromFindings('required-fields-only.json');
+    const finding: Finding = {
+      ...base,
+      title: '*bold* _italic_ ~strike~ `code`',
+      description: '*Urgent*: run `rm -rf /` ~now~ and _quietly_\n```\nblock\n```',
+      accountName: '_prod_',
+      resources: [{ type: 'AwsS3Bucket', id: 'arn:aws:s3:::bucket/*', tags: { '*Name*': '_x_' } }],
+      resourceCount: 1,
+      guardDuty: { type: 'Recon:EC2/PortProbe', actionType: 'NETWORK_CONNECTION' },
+    };
+
+    // Act
+    const message = buildSlackMessage(finding, NEW);
+
+    // Assert
+    expect(header(message)).toBe('🟠 *bold* _italic_ ~strike~ `code`');
+    expect(message.text).toBe(
+      '[HIGH] ∗bold∗ ˍitalicˍ ∼strike∼ ˋcodeˋ — ˍprodˍ (111122223333) ap-northeast-1',
+    );
+    expect(sectionTexts(message)[0]).toBe(
+      '*Description*\n∗Urgent∗: run ˋrm -rf /ˋ ∼now∼ and ˍquietlyˍ\nˋˋˋ\nblock\nˋˋˋ',
+    );
+    expect(fields(message).Account).toBe('ˍprodˍ\n`111122223333`');
+    expect(fields(message).Resource).toBe('`AwsS3Bucket` `arn:aws:s3:::bucket/*`\n      ∗Name∗=ˍxˍ');
+    expect(fields(message)['Finding type']).toBe('`Recon:EC2/PortProbe`\nNETWORK_CONNECTION');
+    expectSafe(message);
+  });
+
+  it('names the unverified host of a custom product’s SourceUrl instead of an "Open in …" button', () => {
+    // Arrange
+    const raw = loadFixture<Record<string, unknown>>('findings/required-fields-only.json');
+    const finding = normalizeFinding(
+      {
+        ...raw,
+        ProductName: 'Security Hub',
+        SourceUrl: 'https://evil.example/x?login=1',
+        Remediation: { Recommendation: { Url: 'https://evil.example/fix' } },
+      },
+      NORMALIZE,
+    );
+
+    // Act
+    const message = buildSlackMessage(finding, NEW);
+
+    // Assert
+    expect(buttons(message).map((b) => [b.action_id, b.text.text])).toEqual([
+      ['open-security-hub', 'Open in Security Hub'],
+    ]);
+    expect(buttons(message).some((b) => b.url.includes('evil.example'))).toBe(false);
+    expect(contextTexts(message)).toContain(
+      [
+        'Source (unverified host `evil.example`): `evil.example/x?login=1`',
+        'Remediation (unverified host `evil.example`): `evil.example/fix`',
+      ].join('\n'),
+    );
+    expectSafe(message);
+    expectWithinLimits(message);
+  });
+
+  it('keeps the buttons of links to AWS consoles and docs', () => {
+    // Arrange
+    const base = fromFindings('required-fields-only.json');
+    const finding: Finding = {
+      ...base,
+      sourceUrl: 'https://eu-west-1.console.aws.amazon.com/macie/home?region=eu-west-1#findings',
+      remediationUrl: 'https://docs.aws.amazon.com/macie/latest/user/findings.html',
+    };
+
+    // Act
+    const message = buildSlackMessage(finding, NEW);
+
+    // Assert
+    expect(buttons(message).map((b) => b.action_id)).toEqual([
+      'open-security-hub',
+      'open-source',
+      'open-remediation',
+    ]);
+    expect(contextTexts(message).join('\n')).not.toContain('unverified host');
   });
 
   it('lists the first three resources and counts the rest', () => {
@@ -492,82 +592,115 @@ function href(url: string | undefined): string | undefined {
 
 const maybe = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined });
 
-const hostileFinding: fc.Arbitrary<{ finding: Finding; ctx: SlackMessageContext }> = fc
-  .record({
-    id: hostile.map((id) => id.slice(0, 512)),
-    title: hostile,
-    description: hostile,
-    accountName: maybe(hostile),
-    productName: hostile,
-    region: hostile,
-    severity: fc.constantFrom<string>(...SEVERITY_LABELS, 'BOGUS'),
-    resources: fc.array(
-      fc.record({ type: hostile, id: hostile, tags: fc.dictionary(hostile, hostile, { maxKeys: 4 }) }),
-      { maxLength: 10 },
-    ),
-    extraResources: fc.nat({ max: 1000 }),
-    control: maybe(hostile),
-    compliance: maybe(hostile),
-    guardDuty: maybe(
-      fc.record({
-        type: hostile,
-        count: maybe(fc.nat()),
-        remoteIp: maybe(hostile),
-        remotePort: maybe(hostile),
-        remoteCountry: maybe(hostile),
-        remoteOrganization: maybe(hostile),
-        actor: maybe(hostile),
-        actionType: maybe(hostile),
-      }),
-    ),
-    vulnerabilities: fc.array(
-      fc.record({
-        id: hostile,
-        packages: fc.array(
-          fc.record({ name: hostile, version: maybe(hostile), fixedVersion: maybe(hostile) }),
-          { maxLength: 5 },
-        ),
-      }),
-      { maxLength: 12 },
-    ),
-    remediationText: maybe(hostile),
-    remediationUrl: maybe(
-      fc.constantFrom('https://docs.example.com/x?a=<b>|c', 'javascript:alert(1)', 'nope'),
-    ),
-    sourceUrl: maybe(fc.webUrl()),
-    firstObservedAt: maybe(hostile),
-    mode: fc.constantFrom<'new' | 'reopen'>('new', 'reopen'),
-    issueKey: maybe(hostile),
-    reopenCount: maybe(fc.integer({ min: -5, max: 100 })),
-  })
-  .map((v) => {
-    const finding = {
-      ...fromFindings('required-fields-only.json'),
-      identifier: { Id: v.id, ProductArn: 'arn:aws:securityhub:ap-northeast-1::product/aws/guardduty' },
-      title: v.title,
-      description: v.description,
-      productName: v.productName,
-      region: v.region,
-      severity: v.severity,
-      resources: v.resources,
-      resourceCount: v.resources.length + v.extraResources,
-      vulnerabilities: v.vulnerabilities,
-      consoleUrl: consoleUrlFor(v.id),
-    } as Finding;
-    if (v.accountName !== undefined) finding.accountName = v.accountName;
-    if (v.control !== undefined) finding.control = { id: v.control };
-    if (v.compliance !== undefined) finding.complianceStatus = v.compliance;
-    if (v.guardDuty) finding.guardDuty = v.guardDuty as Finding['guardDuty'];
-    if (v.remediationText !== undefined) finding.remediationText = v.remediationText;
-    if (v.remediationUrl !== undefined) finding.remediationUrl = v.remediationUrl;
-    if (v.sourceUrl !== undefined) finding.sourceUrl = v.sourceUrl;
-    if (v.firstObservedAt !== undefined) finding.firstObservedAt = v.firstObservedAt;
-    const ctx: SlackMessageContext = { mode: v.mode };
-    if (v.issueKey !== undefined)
-      ctx.issue = { key: v.issueKey, url: 'https://example.backlog.com/view/X-1' };
-    if (v.reopenCount !== undefined) ctx.reopenCount = v.reopenCount;
-    return { finding, ctx };
-  });
+/** Links a finding may carry: AWS consoles and docs, a look-alike host, customer hosts under amazonaws.com, any web URL. */
+const findingUrl = fc.oneof(
+  fc.constantFrom(
+    'https://us-east-1.console.aws.amazon.com/guardduty/home?region=us-east-1#/findings?fId=1',
+    'https://docs.aws.amazon.com/securityhub/latest/userguide/fsbp-standard.html',
+    'https://docs.example.com/x?a=<b>|c',
+    'https://console.aws.amazon.com.evil.example/x',
+    'https://bucket.s3.amazonaws.com/login.html',
+    'http://docs.aws.amazon.com/x',
+    'javascript:alert(1)',
+    'nope',
+  ),
+  fc.webUrl(),
+);
+
+function hostileFindingOf(
+  hostile: fc.Arbitrary<string>,
+): fc.Arbitrary<{ finding: Finding; ctx: SlackMessageContext }> {
+  return fc
+    .record({
+      id: hostile.map((id) => id.slice(0, 512)),
+      title: hostile,
+      description: hostile,
+      accountName: maybe(hostile),
+      productName: hostile,
+      region: hostile,
+      severity: fc.constantFrom<string>(...SEVERITY_LABELS, 'BOGUS'),
+      resources: fc.array(
+        fc.record({ type: hostile, id: hostile, tags: fc.dictionary(hostile, hostile, { maxKeys: 4 }) }),
+        { maxLength: 10 },
+      ),
+      extraResources: fc.nat({ max: 1000 }),
+      control: maybe(hostile),
+      compliance: maybe(hostile),
+      guardDuty: maybe(
+        fc.record({
+          type: hostile,
+          count: maybe(fc.nat()),
+          remoteIp: maybe(hostile),
+          remotePort: maybe(hostile),
+          remoteCountry: maybe(hostile),
+          remoteOrganization: maybe(hostile),
+          actor: maybe(hostile),
+          actionType: maybe(hostile),
+        }),
+      ),
+      vulnerabilities: fc.array(
+        fc.record({
+          id: hostile,
+          packages: fc.array(
+            fc.record({ name: hostile, version: maybe(hostile), fixedVersion: maybe(hostile) }),
+            { maxLength: 5 },
+          ),
+        }),
+        { maxLength: 12 },
+      ),
+      remediationText: maybe(hostile),
+      remediationUrl: maybe(findingUrl),
+      sourceUrl: maybe(findingUrl),
+      firstObservedAt: maybe(hostile),
+      mode: fc.constantFrom<'new' | 'reopen'>('new', 'reopen'),
+      issueKey: maybe(hostile),
+      reopenCount: maybe(fc.integer({ min: -5, max: 100 })),
+    })
+    .map((v) => {
+      const finding = {
+        ...fromFindings('required-fields-only.json'),
+        identifier: { Id: v.id, ProductArn: 'arn:aws:securityhub:ap-northeast-1::product/aws/guardduty' },
+        title: v.title,
+        description: v.description,
+        productName: v.productName,
+        region: v.region,
+        severity: v.severity,
+        resources: v.resources,
+        resourceCount: v.resources.length + v.extraResources,
+        vulnerabilities: v.vulnerabilities,
+        consoleUrl: consoleUrlFor(v.id),
+      } as Finding;
+      if (v.accountName !== undefined) finding.accountName = v.accountName;
+      if (v.control !== undefined) finding.control = { id: v.control };
+      if (v.compliance !== undefined) finding.complianceStatus = v.compliance;
+      if (v.guardDuty) finding.guardDuty = v.guardDuty as Finding['guardDuty'];
+      if (v.remediationText !== undefined) finding.remediationText = v.remediationText;
+      if (v.remediationUrl !== undefined) finding.remediationUrl = v.remediationUrl;
+      if (v.sourceUrl !== undefined) finding.sourceUrl = v.sourceUrl;
+      if (v.firstObservedAt !== undefined) finding.firstObservedAt = v.firstObservedAt;
+      const ctx: SlackMessageContext = { mode: v.mode };
+      if (v.issueKey !== undefined)
+        ctx.issue = { key: v.issueKey, url: 'https://example.backlog.com/view/X-1' };
+      if (v.reopenCount !== undefined) ctx.reopenCount = v.reopenCount;
+      return { finding, ctx };
+    });
+}
+
+const hostileFinding = hostileFindingOf(hostile);
+
+/** Fragments only (no binary strings), so `withoutEmphasis` changes nothing but the delimiters. */
+const emphasisText = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.array(fc.constantFrom(...SLACK_FRAGMENTS), { maxLength: 30 }).map((p) => p.join('')),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...EMPHASIS_FRAGMENTS), fc.integer({ min: 100, max: 1500 }))
+      .map(([part, n]) => part.repeat(n)),
+  },
+);
 
 describe('buildSlackMessage over hostile findings (properties)', () => {
   it('never lets a raw <, > or & reach mrkdwn, the notification text or the fallback', () => {
@@ -598,6 +731,55 @@ describe('buildSlackMessage over hostile findings (properties)', () => {
         }
       }),
       { numRuns: 100 },
+    );
+  });
+  it('puts only links to known hosts behind a labelled button, and names the host of the others', () => {
+    fc.assert(
+      fc.property(hostileFinding, ({ finding, ctx }) => {
+        const message = buildSlackMessage(finding, ctx);
+        for (const element of buttons(message)) {
+          if (element.action_id !== 'open-backlog-issue') expect(isKnownHost(element.url)).toBe(true);
+        }
+        const context = allBlocks(message)
+          .flatMap((block) => (block.type === 'context' ? block.elements.map((e) => e.text) : []))
+          .join('\n');
+        for (const url of [finding.sourceUrl, finding.remediationUrl]) {
+          const parsed = safeUrl(url);
+          if (parsed === undefined || isKnownHost(parsed)) continue;
+          expect(context).toContain(`(unverified host \`${new URL(parsed).hostname}\`)`);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('leaves no direction mark or bidi control anywhere in the message', () => {
+    fc.assert(
+      fc.property(hostileFinding, ({ finding, ctx }) => {
+        expect(JSON.stringify(buildSlackMessage(finding, ctx))).not.toMatch(DIRECTION_MARK);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('lets no emphasis from the finding reach mrkdwn: only the builder’s own delimiters remain', () => {
+    fc.assert(
+      fc.property(hostileFindingOf(emphasisText), ({ finding, ctx }) => {
+        const message = buildSlackMessage(finding, ctx);
+        const reference = buildSlackMessage(
+          mapStrings(finding, withoutEmphasis),
+          mapStrings(ctx, withoutEmphasis),
+        );
+        const texts = mrkdwnTexts(message);
+        const references = mrkdwnTexts(reference);
+        expect(texts.length).toBe(references.length);
+        texts.forEach((text, index) => {
+          const other = references[index] ?? '';
+          expect(text.length).toBe(other.length);
+          expect(emphasisFromValues(text, other)).toEqual([]);
+        });
+      }),
+      { numRuns: 200 },
     );
   });
 });

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { ACCOUNT_NAME_MAX, accountLabel, UNKNOWN_ACCOUNT } from '../../src/domain/text/account-label.js';
 import { asText, DIRECTION_MARKS, sanitizeText, singleLine } from '../../src/domain/text/sanitize.js';
 import { ELLIPSIS, graphemes, truncate } from '../../src/domain/text/truncate.js';
-import { MAX_URL_LENGTH, safeUrl } from '../../src/domain/text/url.js';
+import {
+  isKnownHost,
+  KNOWN_HOSTS,
+  MAX_URL_LENGTH,
+  safeUrl,
+  urlForDisplay,
+} from '../../src/domain/text/url.js';
 import { LONE_SURROGATE } from '../helpers/markup.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -337,6 +343,101 @@ describe('safeUrl', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('isKnownHost', () => {
+  it.each([
+    'https://console.aws.amazon.com/securityhub/home',
+    'https://us-east-1.console.aws.amazon.com/guardduty/home?region=us-east-1#/findings?fId=1',
+    'https://eu-west-1.console.aws.amazon.com/macie/home',
+    'https://ap-northeast-1.console.aws.amazon.com/inspector/v2/home',
+    'https://docs.aws.amazon.com/securityhub/latest/userguide/fsbp-standard.html',
+    'https://aws.amazon.com/security/',
+    'https://alas.aws.amazon.com/AL2/ALAS-2023-1.html',
+    'https://phd.aws.amazon.com/phd/home',
+    'https://DOCS.AWS.AMAZON.COM/x',
+    'https://docs.aws.amazon.com./x',
+    'https://console.amazonaws-us-gov.com/securityhub/home',
+    'https://us-gov-west-1.console.amazonaws-us-gov.com/guardduty/home',
+    'https://console.amazonaws.cn/securityhub/home',
+    'https://cn-north-1.console.amazonaws.cn/guardduty/home',
+    'https://docs.amazonaws.cn/en_us/securityhub/',
+  ])('knows %s', (url) => {
+    // Act
+    const known = isKnownHost(url);
+
+    // Assert
+    expect(known).toBe(true);
+  });
+
+  it.each([
+    ['another host', 'https://evil.example/x'],
+    ['a look-alike suffix', 'https://console.aws.amazon.com.evil.example/x'],
+    ['a look-alike prefix', 'https://evilaws.amazon.com/x'],
+    ['a look-alike domain', 'https://aws-amazon.com/x'],
+    ['an S3 bucket', 'https://my-bucket.s3.amazonaws.com/login.html'],
+    ['an S3 path', 'https://s3.amazonaws.com/my-bucket/login.html'],
+    ['an S3 website', 'http://my-bucket.s3-website-us-east-1.amazonaws.com/'],
+    ['an EC2 public name', 'https://ec2-203-0-113-1.compute-1.amazonaws.com/'],
+    ['an API Gateway endpoint', 'https://abc123.execute-api.us-east-1.amazonaws.com/prod'],
+    ['a CloudFront distribution', 'https://d111111abcdef8.cloudfront.net/x'],
+    ['amazon.com retail', 'https://www.amazon.com/'],
+    ['plain http', 'http://docs.aws.amazon.com/x'],
+    ['credentials', 'https://user:pass@docs.aws.amazon.com/x'],
+    ['a user name hiding the host', 'https://docs.aws.amazon.com@evil.example/x'],
+    ['an explicit port', 'https://docs.aws.amazon.com:8443/x'],
+    ['an IP address', 'https://165.225.242.111/x'],
+    ['javascript:', 'javascript:alert(1)//docs.aws.amazon.com'],
+    ['a relative link', '/docs.aws.amazon.com/x'],
+    ['not a URL', 'docs.aws.amazon.com'],
+  ])('does not know %s', (_name, url) => {
+    // Act
+    const known = isKnownHost(url);
+
+    // Assert
+    expect(known).toBe(false);
+  });
+
+  it('knows only https links whose host is a known one or below it (property)', () => {
+    fc.assert(
+      fc.property(fc.webUrl({ withQueryParameters: true, withFragments: true }), (url) => {
+        const known = isKnownHost(url);
+        const host = new URL(url).hostname.replace(/\.$/, '');
+        const expected =
+          url.startsWith('https://') &&
+          new URL(url).port === '' &&
+          KNOWN_HOSTS.some((name) => host === name || host.endsWith(`.${name}`));
+        expect(known).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('urlForDisplay', () => {
+  it('names the host and shows the URL without its scheme', () => {
+    // Act
+    const shown = [
+      urlForDisplay('https://Evil.Example/x?login=1#top'),
+      urlForDisplay('http://evil.example:8080/'),
+      urlForDisplay('https://bücher.example/a b'),
+    ];
+
+    // Assert
+    expect(shown).toEqual([
+      { host: 'evil.example', text: 'evil.example/x?login=1#top' },
+      { host: 'evil.example', text: 'evil.example:8080/' },
+      { host: 'xn--bcher-kva.example', text: 'xn--bcher-kva.example/a%20b' },
+    ]);
+  });
+
+  it('shows nothing for what is not a safe URL', () => {
+    // Act
+    const shown = ['javascript:alert(1)', 'data:,x', '/x', 42].map((value) => urlForDisplay(value));
+
+    // Assert
+    expect(shown).toEqual([undefined, undefined, undefined, undefined]);
   });
 });
 

@@ -2,7 +2,13 @@ import type { Finding } from '../finding/finding.js';
 import type { SeverityLabel } from '../finding/severity.js';
 import { accountLabel } from '../text/account-label.js';
 import { truncate } from '../text/truncate.js';
-import { formatterFor, normalizeInline, type TextFormatter, type TextFormattingRule } from './format.js';
+import {
+  findingLink,
+  formatterFor,
+  normalizeInline,
+  type TextFormatter,
+  type TextFormattingRule,
+} from './format.js';
 import { findingMarker, markerLine } from './marker.js';
 
 /** Backlog's built-in priority ids; their names depend on the space's language. */
@@ -155,8 +161,10 @@ function resourceLines(f: TextFormatter, finding: Finding): string[] {
 /** List items linking the finding in the Security Hub console and the product's console. */
 export function linkLines(f: TextFormatter, finding: Finding): string[] {
   const links = [
-    f.link('Open in the Security Hub console', finding.consoleUrl),
-    finding.sourceUrl === undefined ? undefined : f.link('Open in the product console', finding.sourceUrl),
+    findingLink(f, 'Security Hub console', 'Open in the Security Hub console', finding.consoleUrl),
+    finding.sourceUrl === undefined
+      ? undefined
+      : findingLink(f, 'Product console', 'Open in the product console', finding.sourceUrl),
   ];
   return links.filter((link): link is string => link !== undefined).map((link) => f.listItem(link));
 }
@@ -171,7 +179,9 @@ export function buildIssueDescription(finding: Finding, rule: TextFormattingRule
   const description = f.text(finding.description);
   const remediationText = f.text(finding.remediationText ?? '');
   const remediationLink =
-    finding.remediationUrl === undefined ? undefined : f.link('Remediation guide', finding.remediationUrl);
+    finding.remediationUrl === undefined
+      ? undefined
+      : findingLink(f, 'Remediation guide', 'Remediation guide', finding.remediationUrl);
   const remediation = [...remediationText, ...(remediationLink === undefined ? [] : ['', remediationLink])];
 
   const lines = [
@@ -224,7 +234,12 @@ export function buildReopenComment(finding: Finding, ctx: ReopenCommentContext):
   if (finding.lastObservedAt !== undefined)
     rows.push(['Last observed', timestamp(f, finding.lastObservedAt)]);
 
-  const consoleLink = f.link('Open in the Security Hub console', finding.consoleUrl);
+  const consoleLink = findingLink(
+    f,
+    'Security Hub console',
+    'Open in the Security Hub console',
+    finding.consoleUrl,
+  );
   const lines = [
     `${f.strong('Finding reopened')}: ${f.inline(ctx.reason)}`,
     '',

@@ -2,14 +2,15 @@
  * Escaping and block helpers for the two text formatting rules a Backlog project can use.
  *
  * Every string that came from a finding is untrusted: it goes through `inline`/`text` (escaped
- * prose), `codeBlock` (shown verbatim) or `link` (URL re-checked and percent-encoded), never
- * straight into the output. Escaping only ever inserts a backslash before a character, and a
- * backslash in the value is itself escaped, so removing every `\x` → `x` gives back the
- * normalised value: the escaping is checkable.
+ * prose), `codeBlock` (shown verbatim) or `link` (URL re-checked and percent-encoded; a link from
+ * the finding goes through `findingLink`, which links known hosts only), never straight into the
+ * output. Escaping only ever inserts a backslash before a character, and a backslash in the value
+ * is itself escaped, so removing every `\x` → `x` gives back the normalised value: the escaping
+ * is checkable.
  */
 
 import { sanitizeText, singleLine } from '../text/sanitize.js';
-import { safeUrl } from '../text/url.js';
+import { isKnownHost, safeUrl, urlForDisplay } from '../text/url.js';
 import { defangMarkers, defangMarkersInUrl } from './marker.js';
 
 export const TEXT_FORMATTING_RULES = ['markdown', 'backlog'] as const;
@@ -141,6 +142,10 @@ function mustEscapeBacklog(line: string, index: number): boolean {
   }
   // `#image(…)`, `#thumbnail(…)`, `#contents`, `#rev(…)` and whatever macro comes next.
   if (char === '#') return /[A-Za-z]/.test(line.charAt(index + 1));
+  // Bare URLs, which Backlog links by itself (a link nobody chose, under any text): as in
+  // Markdown, the `:` of `scheme://` and the `.` of `www.`.
+  if (char === ':' && line.startsWith('//', index + 1)) return true;
+  if (char === '.' && /(?:^|[^A-Za-z0-9])www$/i.test(line.slice(0, index))) return true;
   return false;
 }
 
@@ -264,4 +269,18 @@ export const TEXT_FORMATTERS: Readonly<Record<TextFormattingRule, TextFormatter>
 
 export function formatterFor(rule: TextFormattingRule): TextFormatter {
   return TEXT_FORMATTERS[rule];
+}
+
+/**
+ * A link from a finding that `label` would vouch for ("Open in the product console",
+ * "Remediation guide"): a titled link when its host is known (`isKnownHost`: AWS consoles and
+ * docs); otherwise escaped text, `What (unverified host evil.example): evil.example/path`, the
+ * URL without its scheme, which neither rule links. Undefined when the value is not an http(s) URL.
+ */
+export function findingLink(f: TextFormatter, what: string, label: string, url: string): string | undefined {
+  if (safeUrl(url) === undefined) return undefined;
+  if (isKnownHost(url)) return f.link(label, url);
+  const shown = urlForDisplay(url);
+  if (shown === undefined) return undefined;
+  return `${what} (unverified host ${f.inline(shown.host)}): ${f.inline(shown.text)}`;
 }

@@ -12,7 +12,13 @@ import {
   MAX_SUMMARY_LENGTH,
   priorityIdFor,
 } from './finding-issue.js';
-import { formatterFor, normalizeInline, type TextFormatter, type TextFormattingRule } from './format.js';
+import {
+  findingLink,
+  formatterFor,
+  normalizeInline,
+  type TextFormatter,
+  type TextFormattingRule,
+} from './format.js';
 import { findingMarker, markerLine } from './marker.js';
 
 export interface GroupCommentContext {
@@ -150,7 +156,9 @@ function groupDescription(
   const description = f.text(finding.description);
   const remediationText = f.text(finding.remediationText ?? '');
   const remediationLink =
-    finding.remediationUrl === undefined ? undefined : f.link('Remediation guide', finding.remediationUrl);
+    finding.remediationUrl === undefined
+      ? undefined
+      : findingLink(f, 'Remediation guide', 'Remediation guide', finding.remediationUrl);
   const remediation = [
     ...remediationText,
     ...(remediationLink === undefined ? [] : [...(remediationText.length > 0 ? [''] : []), remediationLink]),

@@ -1,7 +1,7 @@
 import { accountLabel, UNKNOWN_ACCOUNT } from '../text/account-label.js';
 import { sanitizeText, singleLine } from '../text/sanitize.js';
 import { truncate } from '../text/truncate.js';
-import { safeUrl } from '../text/url.js';
+import { isKnownHost, safeUrl, urlForDisplay } from '../text/url.js';
 import { escapeAndTruncate, escapeSlackCode, truncateEscaped } from './escape.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -118,6 +118,48 @@ export function accountValue(accountId: unknown, accountName: unknown): string {
 /** A link Slack can open: `safeUrl` within the button url limit. */
 export function linkUrl(value: unknown): string | undefined {
   return safeUrl(value, SLACK_BLOCK_LIMITS.buttonUrl);
+}
+
+/** How a link from a finding is shown: a button, a line of text naming its host, or nothing. */
+export interface FindingLink {
+  button?: ButtonElement;
+  /** Escaped mrkdwn for a context block. */
+  notice?: string;
+}
+
+/**
+ * A link from a finding that a trusted label would vouch for ("Open in GuardDuty",
+ * "Remediation"). To a known host (`isKnownHost`: AWS consoles and docs) it is a button with
+ * `label`; to any other host it is only a line `What (unverified host `evil.example`):
+ * `evil.example/path``, the URL without its scheme as inline code, which Slack neither links nor
+ * formats. A link that is not http(s), or a known one longer than a button takes, is left out.
+ */
+export function findingLink(
+  value: unknown,
+  what: string,
+  label: string,
+  actionId: string,
+  primary = false,
+): FindingLink {
+  const url = safeUrl(value);
+  if (url === undefined) return {};
+  if (isKnownHost(url)) {
+    const fits = linkUrl(url);
+    return fits === undefined ? {} : { button: button(label, fits, actionId, primary) };
+  }
+  const shown = urlForDisplay(url);
+  if (shown === undefined) return {};
+  return { notice: `${what} (unverified host ${code(shown.host, 120)}): ${code(shown.text, 400)}` };
+}
+
+/**
+ * The links of a message, in order: a context block with the lines of the links shown as text
+ * (if any), then the actions block of the buttons (if any), which stays last.
+ */
+export function linkBlocks(links: FindingLink[]): Block[] {
+  const notices = links.map((link) => link.notice).filter(defined);
+  const buttons = links.map((link) => link.button);
+  return [notices.length > 0 ? context(notices.join('\n')) : undefined, actions(buttons)].filter(defined);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,12 +3,9 @@ import type { Finding } from '../finding/finding.js';
 import { isSeverityLabel, type SeverityLabel } from '../finding/severity.js';
 import { singleLine } from '../text/sanitize.js';
 import {
-  type ActionsBlock,
   accountText,
   accountValue,
-  actions,
   type Block,
-  type ButtonElement,
   button,
   type ContextBlock,
   code,
@@ -16,7 +13,9 @@ import {
   defined,
   esc,
   field,
+  findingLink,
   type HeaderBlock,
+  linkBlocks,
   linkUrl,
   type MrkdwnText,
   plain,
@@ -282,22 +281,22 @@ function buildTimeline(f: Json): ContextBlock | undefined {
   return context(parts.join(' · '));
 }
 
-function buildActions(f: Json, ctx: Json): ActionsBlock | undefined {
-  const elements: ButtonElement[] = [];
-  const consoleUrl = linkUrl(f.consoleUrl);
-  if (consoleUrl) elements.push(button('Open in Security Hub', consoleUrl, 'open-security-hub', true));
+/**
+ * The link buttons, and a line naming the host of each link from the finding that is not to a
+ * known host (`findingLink`): a custom product's link never sits behind "Open in …".
+ */
+function buildLinks(f: Json, ctx: Json): Block[] {
   const issue = rec(ctx.issue);
   const issueUrl = linkUrl(issue.url);
-  if (issueUrl)
-    elements.push(button(`Backlog ${singleLine(issue.key) || 'issue'}`, issueUrl, 'open-backlog-issue'));
-  const sourceUrl = linkUrl(f.sourceUrl);
-  if (sourceUrl) {
-    const where = f.product === 'GuardDuty' ? 'GuardDuty' : singleLine(f.productName) || 'source';
-    elements.push(button(`Open in ${where}`, sourceUrl, 'open-source'));
-  }
-  const remediationUrl = linkUrl(f.remediationUrl);
-  if (remediationUrl) elements.push(button('Remediation', remediationUrl, 'open-remediation'));
-  return actions(elements);
+  const where = f.product === 'GuardDuty' ? 'GuardDuty' : singleLine(f.productName) || 'source';
+  return linkBlocks([
+    findingLink(f.consoleUrl, 'Security Hub link', 'Open in Security Hub', 'open-security-hub', true),
+    issueUrl
+      ? { button: button(`Backlog ${singleLine(issue.key) || 'issue'}`, issueUrl, 'open-backlog-issue') }
+      : {},
+    findingLink(f.sourceUrl, 'Source', `Open in ${where}`, 'open-source'),
+    findingLink(f.remediationUrl, 'Remediation', 'Remediation', 'open-remediation'),
+  ]);
 }
 
 function render(finding: Finding, context: SlackMessageContext): SlackMessage {
@@ -315,7 +314,7 @@ function render(finding: Finding, context: SlackMessageContext): SlackMessage {
     labelledSection('Description', prose(f.description, SLACK_LIMITS.description)),
     labelledSection('Remediation', prose(f.remediationText, SLACK_LIMITS.remediation)),
     buildTimeline(f),
-    buildActions(f, ctx),
+    ...buildLinks(f, ctx),
   ].filter(defined);
   return slackMessage(text, top, details, severityColor(f.severity));
 }

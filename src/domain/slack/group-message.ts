@@ -7,7 +7,6 @@ import { truncate } from '../text/truncate.js';
 import {
   accountText,
   accountValue,
-  actions,
   type Block,
   type ButtonElement,
   button,
@@ -16,7 +15,9 @@ import {
   defined,
   esc,
   field,
+  findingLink,
   type HeaderBlock,
+  linkBlocks,
   linkUrl,
   type MrkdwnText,
   mrkdwn,
@@ -196,8 +197,6 @@ function renderGroup(delivery: Delivery, ctx: GroupMessageContext): SlackMessage
       : `Resources (${members.length})`;
 
   const about = [title ? `*${title}*` : '', description].filter(Boolean).join('\n');
-  const consoleUrl = linkUrl(finding.consoleUrl);
-  const remediationUrl = linkUrl(finding.remediationUrl);
   const parts: Array<Block | undefined> = [
     { type: 'section', fields: fields.slice(0, SLACK_LIMITS.fieldsPerSection) },
     textSection(about),
@@ -208,10 +207,10 @@ function renderGroup(delivery: Delivery, ctx: GroupMessageContext): SlackMessage
         issueKey ? ` and as comments on ${esc(issueKey, 64)}` : ''
       }.`,
     ),
-    actions([
-      consoleUrl ? button('Open in Security Hub', consoleUrl, 'open-security-hub', true) : undefined,
-      issueButton(ctx),
-      remediationUrl ? button('Remediation', remediationUrl, 'open-remediation') : undefined,
+    ...linkBlocks([
+      findingLink(finding.consoleUrl, 'Security Hub link', 'Open in Security Hub', 'open-security-hub', true),
+      { button: issueButton(ctx) },
+      findingLink(finding.remediationUrl, 'Remediation', 'Remediation', 'open-remediation'),
     ]),
   ];
 
@@ -244,14 +243,13 @@ function renderAppend(delivery: Delivery, ctx: GroupMessageContext): SlackMessag
     .join(' · ');
   const regions = facts.regions.slice(0, GROUP_LIMITS.regions).map((region) => esc(region, 40));
   if (facts.regions.length > regions.length) regions.push(`+${facts.regions.length - regions.length} more`);
-  const consoleUrl = linkUrl(finding.consoleUrl);
   const summary = [severities, regions.join(', ')].filter(Boolean).join(' · ');
   const parts: Array<Block | undefined> = [
     resourcesSection(title, delivery, facts),
     summary ? context(summary) : undefined,
-    actions([
-      issueButton(ctx),
-      consoleUrl ? button('Open in Security Hub', consoleUrl, 'open-security-hub') : undefined,
+    ...linkBlocks([
+      { button: issueButton(ctx) },
+      findingLink(finding.consoleUrl, 'Security Hub link', 'Open in Security Hub', 'open-security-hub'),
     ]),
   ];
   return slackMessage(text, top, parts.filter(defined), severityColor(facts.highest));
