@@ -13,10 +13,19 @@ export interface AwsClientConfig {
   region?: string;
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Every request has a timeout: a hung endpoint costs seconds, not the function's whole budget. */
+  requestHandler: { requestTimeout: number; connectionTimeout: number };
 }
 
+/** Default request timeout of the AWS SDK clients (ms); `AWS_REQUEST_TIMEOUT_MS` overrides it. */
+export const DEFAULT_AWS_REQUEST_TIMEOUT_MS = 5_000;
+
 export function awsClientConfig(env: Env, service: AwsService): AwsClientConfig {
-  const config: AwsClientConfig = {};
+  const timeout = Number(env.AWS_REQUEST_TIMEOUT_MS ?? DEFAULT_AWS_REQUEST_TIMEOUT_MS);
+  const requestTimeout = Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_AWS_REQUEST_TIMEOUT_MS;
+  const config: AwsClientConfig = {
+    requestHandler: { requestTimeout, connectionTimeout: Math.min(requestTimeout, 2_000) },
+  };
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (region) config.region = region;
   const endpoint = env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;

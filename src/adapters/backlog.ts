@@ -2,6 +2,7 @@ import { Backlog, Error as BacklogErrors } from 'backlog-js';
 import {
   BacklogAuthError,
   BacklogConfigError,
+  BacklogInvalidError,
   BacklogRateLimitError,
   BacklogRequestError,
 } from '../app/errors.js';
@@ -22,10 +23,12 @@ export interface BacklogTrackerOptions {
   getApiKey: () => Promise<string>;
   apiKeySource: string;
   fetch?: typeof fetch;
-  maxRateLimitWaitMs?: number;
-  sleep?: (ms: number) => Promise<void>;
+  /** Every request is abandoned after this long (default 5 s, far below the task's budget). */
+  timeoutMs?: number;
   now?: () => number;
 }
+
+export const DEFAULT_BACKLOG_TIMEOUT_MS = 5_000;
 
 /** Default status ids of every Backlog project: 1 Open, 2 In Progress, 3 Resolved, 4 Closed. */
 const OPEN_STATUS_ID = 1;
@@ -33,19 +36,17 @@ const DONE_STATUS_IDS = new Set([3, 4]);
 
 /**
  * Backlog API v2 through backlog-js. The project, issue type and formatting rule are resolved once
- * and cached; 429 is waited out up to `X-RateLimit-Reset` when that fits the invocation's budget.
+ * and cached. Every request has a timeout; a 429 becomes BacklogRateLimitError carrying the wait
+ * until `X-RateLimit-Reset` (the workflow waits it out), a 400 BacklogInvalidError with Backlog's
+ * message (not retried).
  */
 export class BacklogTracker implements IssueTracker {
   private client: Backlog | undefined;
   private clientKey: string | undefined;
   private readonly projects = new Map<string, Promise<BacklogProject>>();
-  private readonly maxRateLimitWaitMs: number;
-  private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
 
   constructor(private readonly options: BacklogTrackerOptions) {
-    this.maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 15_000;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.now = options.now ?? Date.now;
   }
 
@@ -119,32 +120,30 @@ export class BacklogTracker implements IssueTracker {
     return match ? { id: match.id, key: match.issueKey, url: this.issueUrl(match.issueKey) } : undefined;
   }
 
-  /**
-   * Comment on an issue once, and set it back to Open in the same write if it was resolved or
-   * closed. The comment ends with `marker`'s line; a retry whose earlier attempt posted it but lost
-   * the answer finds it among the latest comments and posts nothing.
-   */
-  async reopenWithComment(
-    issueKey: string,
-    comment: string,
-    marker: string,
-  ): Promise<{ reopened: boolean; commented: boolean }> {
+  /** Whether a comment ending with `marker`'s line is among the issue's latest 100 comments. */
+  async hasComment(issueKey: string, marker: string): Promise<boolean> {
     const line = markerLine(marker);
     const recent = await this.call('list comments', (client) =>
       client.getIssueComments(issueKey, { count: 100, order: 'desc' }),
     );
-    if (recent.some((existing) => (existing.content ?? '').includes(line)))
-      return { reopened: false, commented: false };
-    const content = `${comment}\n\n${line}`;
+    return recent.some((existing) => (existing.content ?? '').includes(line));
+  }
+
+  /**
+   * Comment on an issue, the comment ending with `marker`'s line, and set it back to Open in the
+   * same write if it was resolved or closed.
+   */
+  async comment(issueKey: string, comment: string, marker: string): Promise<{ reopened: boolean }> {
+    const content = `${comment}\n\n${markerLine(marker)}`;
     const issue = await this.call('get issue', (client) => client.getIssue(issueKey));
     if (DONE_STATUS_IDS.has(issue.status.id)) {
       await this.call('reopen issue', (client) =>
         client.patchIssue(issueKey, { statusId: OPEN_STATUS_ID, comment: content }),
       );
-      return { reopened: true, commented: true };
+      return { reopened: true };
     }
     await this.call('comment on issue', (client) => client.postIssueComments(issueKey, { content }));
-    return { reopened: false, commented: true };
+    return { reopened: false };
   }
 
   private async resolveProject(projectKey: string): Promise<BacklogProject> {
@@ -167,10 +166,11 @@ export class BacklogTracker implements IssueTracker {
   private async backlog(): Promise<Backlog> {
     const apiKey = await this.options.getApiKey();
     if (!this.client || apiKey !== this.clientKey) {
+      const timeoutMs = this.options.timeoutMs ?? DEFAULT_BACKLOG_TIMEOUT_MS;
       this.client = new Backlog({
         host: this.options.host,
         apiKey,
-        fetch: makeBacklogFetch(this.options.apiUrl, this.options.fetch),
+        fetch: withTimeout(makeBacklogFetch(this.options.apiUrl, this.options.fetch), timeoutMs),
       });
       this.clientKey = apiKey;
     }
@@ -183,46 +183,58 @@ export class BacklogTracker implements IssueTracker {
     handlers: { notFound?: () => Error } = {},
   ): Promise<T> {
     const client = await this.backlog();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await request(client);
-      } catch (error) {
-        if (error instanceof BacklogErrors.BacklogAuthError) {
-          throw new BacklogAuthError(
-            `Backlog rejected the API key from ${this.options.apiKeySource} (${what})`,
-            {
-              cause: error,
-            },
-          );
-        }
-        if (error instanceof BacklogErrors.BacklogApiError && error.status === 404 && handlers.notFound) {
-          throw handlers.notFound();
-        }
-        if (error instanceof BacklogErrors.BacklogError && error.status === 429) {
-          const waitMs = this.rateLimitWait(error.response);
-          if (waitMs <= this.maxRateLimitWaitMs && attempt < 3) {
-            await this.sleep(waitMs);
-            continue;
-          }
-          throw new BacklogRateLimitError(
-            `Backlog rate limit on ${what}; resets in ${Math.ceil(waitMs / 1000)}s`,
-            {
-              cause: error,
-            },
-          );
-        }
-        const detail =
-          error instanceof BacklogErrors.BacklogError
-            ? `HTTP ${error.status} ${JSON.stringify(error.body)}`
-            : String(error);
-        throw new BacklogRequestError(`Backlog ${what} failed: ${detail}`, { cause: error });
-      }
+    try {
+      return await request(client);
+    } catch (error) {
+      throw this.translate(error, what, handlers);
     }
   }
 
-  private rateLimitWait(response: Response): number {
-    const reset = Number(response.headers.get('X-RateLimit-Reset'));
-    if (!Number.isFinite(reset) || reset <= 0) return 1000;
-    return Math.max(0, reset * 1000 - this.now()) + 250;
+  private translate(error: unknown, what: string, handlers: { notFound?: () => Error }): Error {
+    if (error instanceof BacklogErrors.BacklogAuthError) {
+      return new BacklogAuthError(
+        `Backlog rejected the API key from ${this.options.apiKeySource} (${what})`,
+        {
+          cause: error,
+        },
+      );
+    }
+    if (error instanceof BacklogErrors.BacklogError) {
+      if (error.status === 404 && handlers.notFound) return handlers.notFound();
+      if (error.status === 429) {
+        const seconds = this.rateLimitWaitSeconds(error.response);
+        return new BacklogRateLimitError(`Backlog rate limit on ${what}; resets in ${seconds}s`, seconds, {
+          cause: error,
+        });
+      }
+      const messages = (error.body?.errors ?? []).map((e) => e.message).join('; ');
+      const detail = `HTTP ${error.status}${messages ? `: ${messages}` : ''}`;
+      if (error.status === 400) {
+        return new BacklogInvalidError(`Backlog refused to ${what} as invalid (${detail})`, { cause: error });
+      }
+      return new BacklogRequestError(`Backlog ${what} failed: ${detail}`, { cause: error });
+    }
+    const cause = error as Error;
+    const timedOut = cause?.name === 'TimeoutError' || cause?.name === 'AbortError';
+    const detail = timedOut
+      ? `no answer within ${this.options.timeoutMs ?? DEFAULT_BACKLOG_TIMEOUT_MS} ms`
+      : String(cause);
+    return new BacklogRequestError(`Backlog ${what} failed: ${detail}`, { cause: error });
   }
+
+  /** Seconds until `X-RateLimit-Reset` (epoch seconds), at least 1; 60 when the header is missing. */
+  private rateLimitWaitSeconds(response: Response): number {
+    const reset = Number(response.headers.get('X-RateLimit-Reset'));
+    if (!Number.isFinite(reset) || reset <= 0) return 60;
+    return Math.max(1, Math.ceil(reset - this.now() / 1000));
+  }
+}
+
+/** Every request abandoned after `timeoutMs` (combined with the caller's own signal, if any). */
+function withTimeout(base: typeof fetch, timeoutMs: number): typeof fetch {
+  return (input, init) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    return base(input, { ...init, signal });
+  };
 }

@@ -9,36 +9,61 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { LedgerError } from '../app/errors.js';
 import type {
-  ClaimResult,
   DispatchLedger,
+  EffectClaim,
   IssueLedger,
+  MarkLedger,
   MemberRecord,
   MessageLedger,
-  ReopenClaim,
 } from '../app/ports.js';
 import { chunk } from '../domain/delivery/delivery.js';
 import { GROUP_OPENING_STALE_MS, type OpenGroup } from '../domain/delivery/grouping.js';
-import { LEDGER_ATTRIBUTES as A, type FindingItem, type GroupItem } from '../domain/delivery/ledger-items.js';
+import {
+  LEDGER_ATTRIBUTES as A,
+  type ClaimItem,
+  DELIVERED_STATUSES,
+  type DestinationItem,
+  destinationKey,
+  effectKey,
+  type FindingItem,
+  type GroupItem,
+} from '../domain/delivery/ledger-items.js';
 
-/** A claim older than this is taken to belong to an attempt that died. */
-export const CLAIM_STALE_AFTER_MS = 5 * 60_000;
-/** Ledger items expire (TTL attribute `expiresAt`) a year after their last write. */
+/** Ledger items expire (TTL attribute `expiresAt`) a year after their last write; claims after 30 days. */
 const RETENTION_SECONDS = 365 * 24 * 3600;
+const CLAIM_RETENTION_SECONDS = 30 * 24 * 3600;
 const MAX_UNPROCESSED_ATTEMPTS = 8;
+/** Single-item writes a batch of member claims or marks runs at once. */
+const PARALLEL_WRITES = 16;
 
-type Clock = () => Date;
+export interface LedgerOptions {
+  now?: () => Date;
+  /**
+   * How long a claim is held before it is taken to belong to an attempt that died: longer than a
+   * task can run (its Lambda timeout), so a live attempt never loses its claim.
+   */
+  claimStaleMs?: number;
+}
+
+/** Default: the task functions' 30 s timeout, with a margin. */
+export const DEFAULT_CLAIM_STALE_MS = 45_000;
+
 type Update = Omit<UpdateCommandInput, 'TableName' | 'Key'>;
 
 /** The DynamoDB ledger: finding key → where it was delivered. Every write is conditional. */
-export class Ledger implements DispatchLedger, IssueLedger, MessageLedger {
+export class Ledger implements DispatchLedger, IssueLedger, MessageLedger, MarkLedger {
   private readonly doc: DynamoDBDocumentClient;
+  private readonly now: () => Date;
+  private readonly claimStaleMs: number;
 
   constructor(
     client: DynamoDBClient,
     private readonly table: string,
-    private readonly now: Clock = () => new Date(),
+    options: LedgerOptions = {},
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.now = options.now ?? (() => new Date());
+    this.claimStaleMs = options.claimStaleMs ?? DEFAULT_CLAIM_STALE_MS;
   }
 
   async get(key: string): Promise<FindingItem | undefined> {
@@ -64,214 +89,138 @@ export class Ledger implements DispatchLedger, IssueLedger, MessageLedger {
     return items;
   }
 
-  /**
-   * Claim a key for `token` before filing: succeeds when nothing is filed yet and no live claim
-   * by someone else exists. `side` names the thing claimed (`issue` or `slack`).
-   */
-  async claim(key: string, token: string, side: 'issue' | 'slack'): Promise<ClaimResult> {
+  // --- effects: one claim item per external effect --------------------------------------------------
+
+  async claimEffect(effectId: string, token: string): Promise<EffectClaim> {
     const now = this.now();
     try {
-      const result = await this.update(key, {
-        UpdateExpression: `SET #claim = :token, #claimedAt = :now, #status = if_not_exists(#status, :claimed), ${A.expiresAt} = :exp`,
-        ConditionExpression:
-          'attribute_not_exists(#done) AND (attribute_not_exists(#claim) OR #claim = :token OR #claimedAt < :stale)',
-        ExpressionAttributeNames: {
-          '#claim': side === 'issue' ? A.issueClaim : A.slackClaim,
-          '#claimedAt': side === 'issue' ? A.issueClaimedAt : A.slackClaimedAt,
-          '#status': A.status,
-          '#done': side === 'issue' ? A.issueKey : A.slackTs,
-        },
+      const result = await this.update(effectKey(effectId), {
+        UpdateExpression: `SET ${A.claimToken} = :token, ${A.claimedAt} = :now, ${A.expiresAt} = :exp`,
+        ConditionExpression: `attribute_not_exists(${A.doneAt}) AND (attribute_not_exists(${A.claimToken}) OR ${A.claimToken} = :token OR ${A.claimedAt} < :stale)`,
         ExpressionAttributeValues: {
           ':token': token,
           ':now': now.toISOString(),
-          ':stale': this.staleBefore(now),
-          ':claimed': 'CLAIMED',
-          ':exp': this.expiry(now),
+          ':stale': new Date(now.getTime() - this.claimStaleMs).toISOString(),
+          ':exp': this.expiry(now, CLAIM_RETENTION_SECONDS),
         },
         ReturnValues: 'ALL_OLD',
       });
-      const previous = result.Attributes as FindingItem | undefined;
-      return previous ? { claimed: true, previous } : { claimed: true };
+      const previous = result.Attributes as ClaimItem | undefined;
+      return previous?.attemptAt
+        ? { state: 'claimed', attemptedAt: previous.attemptAt }
+        : { state: 'claimed' };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = await this.get(key);
-      return current ? { claimed: false, current } : { claimed: false };
+      const current = (await this.get(effectKey(effectId))) as ClaimItem | undefined;
+      return current?.doneAt ? { state: 'done', result: current.result ?? {} } : { state: 'held' };
     }
   }
+
+  async recordEffectAttempt(effectId: string, token: string): Promise<void> {
+    try {
+      await this.update(effectKey(effectId), {
+        UpdateExpression: `SET ${A.attemptAt} = :now`,
+        ConditionExpression: `${A.claimToken} = :token`,
+        ExpressionAttributeValues: { ':now': this.now().toISOString(), ':token': token },
+      });
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      throw new LedgerError(`the claim on ${effectId} was lost before acting (a stale claim taken over)`, {
+        cause: error,
+      });
+    }
+  }
+
+  async completeEffect(effectId: string, result: Record<string, string>): Promise<void> {
+    const now = this.now();
+    await this.update(effectKey(effectId), {
+      UpdateExpression: `SET ${A.doneAt} = :now, #result = :result, ${A.expiresAt} = :exp REMOVE ${A.claimToken}`,
+      ExpressionAttributeNames: { '#result': A.result },
+      ExpressionAttributeValues: {
+        ':now': now.toISOString(),
+        ':result': result,
+        ':exp': this.expiry(now, CLAIM_RETENTION_SECONDS),
+      },
+    });
+  }
+
+  async releaseEffect(effectId: string, token: string): Promise<void> {
+    try {
+      await this.update(effectKey(effectId), {
+        UpdateExpression: `REMOVE ${A.claimToken}, ${A.claimedAt}`,
+        ConditionExpression: `${A.claimToken} = :token`,
+        ExpressionAttributeValues: { ':token': token },
+      });
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  // --- deliveries ---------------------------------------------------------------------------------
 
   async recordIssue(key: string, issue: { key: string; url: string; id?: number }): Promise<void> {
     const now = this.now();
     await this.update(key, {
-      UpdateExpression: `SET ${A.issueKey} = :key, ${A.issueUrl} = :url, ${A.issueId} = :id, ${A.filedAt} = :now, #status = :filed, ${A.expiresAt} = :exp REMOVE ${A.issueClaim}`,
+      UpdateExpression: `SET ${A.issueKey} = :key, ${A.issueUrl} = :url, ${A.issueId} = :id, ${A.filedAt} = :now, ${A.expiresAt} = :exp`,
       ConditionExpression: `attribute_not_exists(${A.issueKey}) OR ${A.issueKey} = :key`,
-      ExpressionAttributeNames: { '#status': A.status },
       ExpressionAttributeValues: {
         ':key': issue.key,
         ':url': issue.url,
         ':id': issue.id,
         ':now': now.toISOString(),
-        ':filed': 'FILED',
         ':exp': this.expiry(now),
       },
     });
+    // Nothing filed before (or only the message, while Backlog was down): FILED now, the message owed.
+    await this.update(key, {
+      UpdateExpression: 'SET #status = :filed',
+      ConditionExpression: 'attribute_not_exists(#status) OR #status IN (:claimed, :posted)',
+      ExpressionAttributeNames: { '#status': A.status },
+      ExpressionAttributeValues: { ':filed': 'FILED', ':claimed': 'CLAIMED', ':posted': 'POSTED' },
+    }).catch(ignoreConditionFailure);
   }
 
-  /** The delivery is complete: its message (if it was posted) and the finding version it describes. */
   async recordSlack(
     key: string,
-    slack: { channel: string; ts: string },
+    slack: { channel: string; ts: string; issueKey?: string | undefined },
     findingUpdatedAt: string,
+    complete: boolean,
   ): Promise<void> {
     const now = this.now();
     const posted = slack.ts !== '';
     const message = posted ? `${A.slackChannel} = :channel, ${A.slackTs} = :ts, ` : '';
+    const shows = slack.issueKey ? `${A.messageIssueKey} = :shows, ` : '';
     await this.update(key, {
-      UpdateExpression: `SET ${message}${A.notifiedAt} = :now, ${A.findingUpdatedAt} = :updated, #status = :delivered, ${A.expiresAt} = :exp REMOVE ${A.slackClaim}, ${A.lastError}`,
+      UpdateExpression: `SET ${message}${shows}${A.notifiedAt} = :now, ${A.findingUpdatedAt} = :updated, #status = :status, ${A.expiresAt} = :exp REMOVE ${A.lastError}`,
       ...(posted ? { ConditionExpression: `attribute_not_exists(${A.slackTs}) OR ${A.slackTs} = :ts` } : {}),
       ExpressionAttributeNames: { '#status': A.status },
       ExpressionAttributeValues: {
         ...(posted ? { ':channel': slack.channel, ':ts': slack.ts } : {}),
+        ...(slack.issueKey ? { ':shows': slack.issueKey } : {}),
         ':now': now.toISOString(),
         ':updated': findingUpdatedAt,
-        ':delivered': 'DELIVERED',
+        ':status': complete ? 'MARK_PENDING' : 'POSTED',
         ':exp': this.expiry(now),
       },
     });
   }
 
-  /**
-   * Claim the handling of a reopen (the finding's `updatedAt`) on one side before commenting or
-   * replying: `done` when it was handled already, `held` when another execution is at it now.
-   */
-  async claimReopen(
-    key: string,
-    side: 'issue' | 'slack',
-    findingUpdatedAt: string,
-    token: string,
-  ): Promise<ReopenClaim> {
+  /** A reopen reached every destination: its version, one more reopen, and it is to be marked again. */
+  async recordReopen(key: string, findingUpdatedAt: string): Promise<void> {
     const now = this.now();
-    const last = side === 'issue' ? A.lastIssueReopenUpdatedAt : A.lastSlackReopenUpdatedAt;
-    try {
-      await this.update(key, {
-        UpdateExpression: 'SET #claim = :token, #for = :updated, #at = :now',
-        ConditionExpression: `attribute_exists(${A.key}) AND (attribute_not_exists(#last) OR #last <> :updated) AND (attribute_not_exists(#claim) OR #for <> :updated OR #claim = :token OR #at < :stale)`,
-        ExpressionAttributeNames: {
-          '#claim': side === 'issue' ? A.issueReopenClaim : A.slackReopenClaim,
-          '#for': side === 'issue' ? A.issueReopenFor : A.slackReopenFor,
-          '#at': side === 'issue' ? A.issueReopenClaimedAt : A.slackReopenClaimedAt,
-          '#last': last,
-        },
-        ExpressionAttributeValues: {
-          ':token': token,
-          ':updated': findingUpdatedAt,
-          ':now': now.toISOString(),
-          ':stale': this.staleBefore(now),
-        },
-      });
-      return 'claimed';
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = (await this.get(key)) as Record<string, unknown> | undefined;
-      return current?.[last] === findingUpdatedAt ? 'done' : 'held';
-    }
-  }
-
-  /** Record that a reopen was handled on one side (`issue` comment or `slack` reply). */
-  async recordReopen(key: string, side: 'issue' | 'slack', findingUpdatedAt: string): Promise<void> {
-    const now = this.now();
-    if (side === 'issue') {
-      await this.update(key, {
-        UpdateExpression: `SET ${A.lastIssueReopenUpdatedAt} = :updated, ${A.expiresAt} = :exp`,
-        ExpressionAttributeValues: { ':updated': findingUpdatedAt, ':exp': this.expiry(now) },
-      });
-      return;
-    }
     await this.update(key, {
-      UpdateExpression: `SET ${A.lastSlackReopenUpdatedAt} = :updated, ${A.findingUpdatedAt} = :updated, ${A.lastReopenedAt} = :now, ${A.reopenCount} = if_not_exists(${A.reopenCount}, :zero) + :one, ${A.expiresAt} = :exp`,
+      UpdateExpression: `SET ${A.findingUpdatedAt} = :updated, ${A.lastReopenedAt} = :now, ${A.reopenCount} = if_not_exists(${A.reopenCount}, :zero) + :one, #status = :pending, ${A.expiresAt} = :exp`,
+      ConditionExpression: `attribute_exists(${A.key}) AND ${A.findingUpdatedAt} <> :updated`,
+      ExpressionAttributeNames: { '#status': A.status },
       ExpressionAttributeValues: {
         ':updated': findingUpdatedAt,
         ':now': now.toISOString(),
         ':zero': 0,
         ':one': 1,
+        ':pending': 'MARK_PENDING',
         ':exp': this.expiry(now),
       },
-    });
-  }
-
-  /**
-   * Open a storm group for `token` (dispatch, before it starts the workflow). Fails when the group is
-   * open already: active within the window and delivered, or being opened by a live execution (the
-   * same batch redelivered included: it then appends). Reopening a closed group clears the old issue
-   * and message: a new storm gets a new issue.
-   */
-  async openGroup(groupKey: string, token: string, windowMinutes: number): Promise<boolean> {
-    const now = this.now();
-    const cleared = [
-      A.issueKey,
-      A.issueUrl,
-      A.issueId,
-      A.slackChannel,
-      A.slackTs,
-      A.issueClaim,
-      A.slackClaim,
-      A.appendsPosted,
-      A.appendsCommented,
-    ];
-    try {
-      await this.update(groupKey, {
-        UpdateExpression: `SET ${A.openedBy} = :token, ${A.openedAt} = :now, ${A.lastActivityAt} = :now, ${A.memberCount} = :zero, #status = :opening, ${A.expiresAt} = :exp REMOVE ${cleared.join(', ')}`,
-        ConditionExpression: `attribute_not_exists(${A.key}) OR ${A.lastActivityAt} < :windowStart OR (#status <> :delivered AND ${A.openedAt} < :openingStale)`,
-        ExpressionAttributeNames: { '#status': A.status },
-        ExpressionAttributeValues: {
-          ':token': token,
-          ':now': now.toISOString(),
-          ':zero': 0,
-          ':opening': 'CLAIMED',
-          ':delivered': 'DELIVERED',
-          ':windowStart': new Date(now.getTime() - windowMinutes * 60_000).toISOString(),
-          ':openingStale': new Date(now.getTime() - GROUP_OPENING_STALE_MS).toISOString(),
-          ':exp': this.expiry(now),
-        },
-      });
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
-
-  /** Groups as dispatch needs them: which are open, how many findings they hold. */
-  async getGroups(groupKeys: readonly string[]): Promise<Map<string, OpenGroup>> {
-    const groups = new Map<string, OpenGroup>();
-    for (const [key, entry] of await this.getMany(groupKeys)) {
-      const item = entry as Partial<GroupItem>;
-      groups.set(key, {
-        key,
-        memberCount: item.memberCount ?? 0,
-        lastActivityAt: item.lastActivityAt ?? '',
-        openedAt: item.openedAt ?? '',
-        // Delivered: its first message posted, or (Backlog only) its delivery recorded.
-        delivered: item.status === 'DELIVERED' || Boolean(item.slackTs),
-      });
-    }
-    return groups;
-  }
-
-  /** A group's activity: `count` more findings, the window starts again. */
-  async touchGroup(groupKey: string, count: number): Promise<void> {
-    const now = this.now();
-    await this.update(groupKey, {
-      UpdateExpression: `SET ${A.lastActivityAt} = :now, ${A.expiresAt} = :exp ADD ${A.memberCount} :count`,
-      ExpressionAttributeValues: { ':now': now.toISOString(), ':count': count, ':exp': this.expiry(now) },
-    });
-  }
-
-  async recordAppend(groupKey: string, side: 'posted' | 'commented', deliveryId: string): Promise<void> {
-    await this.update(groupKey, {
-      UpdateExpression: `ADD #applied :id SET ${A.expiresAt} = :exp`,
-      ExpressionAttributeNames: { '#applied': side === 'posted' ? A.appendsPosted : A.appendsCommented },
-      ExpressionAttributeValues: { ':id': new Set([deliveryId]), ':exp': this.expiry(this.now()) },
-    });
+    }).catch(ignoreConditionFailure);
   }
 
   /**
@@ -286,8 +235,10 @@ export class Ledger implements DispatchLedger, IssueLedger, MessageLedger {
     const items = members.map(
       (member): FindingItem => ({
         [A.key]: member.key,
-        [A.status]: 'DELIVERED',
+        [A.status]: where.complete ? 'MARK_PENDING' : 'POSTED',
         [A.deliveredWith]: where.deliveryKey,
+        [A.announcedIn]: where.deliveryKey,
+        [A.announcedBy]: where.announcedBy,
         [A.issueKey]: where.issueKey,
         [A.issueUrl]: where.issueUrl,
         [A.slackChannel]: where.slackChannel,
@@ -309,17 +260,190 @@ export class Ledger implements DispatchLedger, IssueLedger, MessageLedger {
     }
   }
 
+  async claimMembers(
+    groupKey: string,
+    claimant: string,
+    keys: readonly string[],
+    takeover: readonly string[],
+  ): Promise<Set<string>> {
+    const won = new Set<string>();
+    const failed = takeover.slice(0, 50).map((id, index) => [`:f${index}`, id] as const);
+    const takeable =
+      failed.length > 0 ? ` OR ${A.announcedBy} IN (${failed.map(([name]) => name).join(', ')})` : '';
+    await inParallel([...new Set(keys)], async (key) => {
+      try {
+        await this.update(key, {
+          UpdateExpression: `SET ${A.announcedIn} = :group, ${A.announcedBy} = :me, ${A.expiresAt} = :exp`,
+          ConditionExpression: `attribute_not_exists(${A.announcedBy}) OR ${A.announcedBy} = :me OR ${A.announcedIn} <> :group${takeable}`,
+          ExpressionAttributeValues: {
+            ':group': groupKey,
+            ':me': claimant,
+            ':exp': this.expiry(this.now()),
+            ...Object.fromEntries(failed),
+          },
+        });
+        won.add(key);
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    });
+    return won;
+  }
+
+  // --- marking --------------------------------------------------------------------------------------
+
+  async recordMarked(keys: readonly string[]): Promise<void> {
+    const now = this.now().toISOString();
+    await inParallel([...new Set(keys)], (key) =>
+      this.update(key, {
+        UpdateExpression: `SET #status = :notified, ${A.markedAt} = :now REMOVE ${A.markError}, ${A.markFailedAt}`,
+        ConditionExpression: `attribute_exists(${A.key})`,
+        ExpressionAttributeNames: { '#status': A.status },
+        ExpressionAttributeValues: { ':notified': 'NOTIFIED', ':now': now },
+      }).catch(ignoreConditionFailure),
+    );
+  }
+
+  async recordMarkFailure(keys: readonly string[], error: string): Promise<void> {
+    const now = this.now().toISOString();
+    await inParallel([...new Set(keys)], (key) =>
+      this.update(key, {
+        UpdateExpression: `SET ${A.markError} = :error, ${A.markFailedAt} = :now`,
+        ConditionExpression: `attribute_exists(${A.key})`,
+        ExpressionAttributeValues: { ':error': error.slice(0, 1000), ':now': now },
+      }).catch(ignoreConditionFailure),
+    );
+  }
+
+  async destinationDown(
+    destination: 'backlog' | 'slack',
+  ): Promise<{ execution: string; reason: string } | undefined> {
+    const item = (await this.get(destinationKey(destination))) as DestinationItem | undefined;
+    return item?.downExecution
+      ? { execution: item.downExecution, reason: item.downReason ?? 'failed' }
+      : undefined;
+  }
+
+  // --- storm groups ---------------------------------------------------------------------------------
+
+  /**
+   * Open a storm group for `token` (dispatch, before it starts the workflow). Fails when the group is
+   * open already: active within the window and delivered, or being opened by a live execution (the
+   * same batch redelivered included: it then appends). Reopening a closed group clears the old issue
+   * and message: a new storm gets a new issue.
+   */
+  async openGroup(groupKey: string, token: string, windowMinutes: number): Promise<boolean> {
+    const now = this.now();
+    const cleared = [
+      A.issueKey,
+      A.issueUrl,
+      A.issueId,
+      A.slackChannel,
+      A.slackTs,
+      A.messageIssueKey,
+      A.failedAt,
+      A.failedDeliveries,
+      A.retakenAt,
+    ];
+    try {
+      await this.update(groupKey, {
+        UpdateExpression: `SET ${A.openedBy} = :token, ${A.openedAt} = :now, ${A.lastActivityAt} = :now, ${A.memberCount} = :zero, #status = :opening, ${A.expiresAt} = :exp REMOVE ${cleared.join(', ')}`,
+        ConditionExpression: `attribute_not_exists(${A.key}) OR ${A.lastActivityAt} < :windowStart OR (NOT #status IN (:pending, :notified, :delivered) AND ${A.openedAt} < :openingStale)`,
+        ExpressionAttributeNames: { '#status': A.status },
+        ExpressionAttributeValues: {
+          ':token': token,
+          ':now': now.toISOString(),
+          ':zero': 0,
+          ':opening': 'CLAIMED',
+          ':pending': 'MARK_PENDING',
+          ':notified': 'NOTIFIED',
+          ':delivered': 'DELIVERED',
+          ':windowStart': new Date(now.getTime() - windowMinutes * 60_000).toISOString(),
+          ':openingStale': new Date(now.getTime() - GROUP_OPENING_STALE_MS).toISOString(),
+          ':exp': this.expiry(now),
+        },
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** A group whose opening failed, taken up by `token`: its issue and opening are kept. */
+  async retakeGroup(groupKey: string, token: string): Promise<boolean> {
+    const now = this.now();
+    try {
+      await this.update(groupKey, {
+        UpdateExpression: `SET ${A.retakenAt} = :now, ${A.lastActivityAt} = :now, ${A.retakenBy} = :token REMOVE ${A.failedAt}`,
+        ConditionExpression: `attribute_exists(${A.failedAt}) AND ${A.failedAt} >= ${A.openedAt} AND NOT #status IN (:pending, :notified, :delivered)`,
+        ExpressionAttributeNames: { '#status': A.status },
+        ExpressionAttributeValues: {
+          ':now': now.toISOString(),
+          ':token': token,
+          ':pending': 'MARK_PENDING',
+          ':notified': 'NOTIFIED',
+          ':delivered': 'DELIVERED',
+        },
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Groups as dispatch needs them: which are open, how many findings they hold. */
+  async getGroups(groupKeys: readonly string[]): Promise<Map<string, OpenGroup>> {
+    const groups = new Map<string, OpenGroup>();
+    for (const [key, entry] of await this.getMany(groupKeys)) {
+      const item = entry as Partial<GroupItem>;
+      const delivered =
+        Boolean(item.slackTs) || (item.status !== undefined && DELIVERED_STATUSES.has(item.status));
+      groups.set(key, {
+        key,
+        memberCount: item.memberCount ?? 0,
+        lastActivityAt: item.lastActivityAt ?? '',
+        openedAt: item.openedAt ?? '',
+        delivered,
+        failed: !delivered && Boolean(item.failedAt) && (item.failedAt ?? '') >= (item.openedAt ?? ''),
+      });
+    }
+    return groups;
+  }
+
+  /** A group's activity: `count` more findings, the window starts again. */
+  async touchGroup(groupKey: string, count: number): Promise<void> {
+    const now = this.now();
+    await this.update(groupKey, {
+      UpdateExpression: `SET ${A.lastActivityAt} = :now, ${A.expiresAt} = :exp ADD ${A.memberCount} :count`,
+      ExpressionAttributeValues: { ':now': now.toISOString(), ':count': count, ':exp': this.expiry(now) },
+    });
+  }
+
   private update(key: string, update: Update) {
     return this.doc.send(new UpdateCommand({ TableName: this.table, Key: { [A.key]: key }, ...update }));
   }
 
-  private staleBefore(now: Date): string {
-    return new Date(now.getTime() - CLAIM_STALE_AFTER_MS).toISOString();
+  private expiry(now: Date, seconds = RETENTION_SECONDS): number {
+    return Math.floor(now.getTime() / 1000) + seconds;
   }
+}
 
-  private expiry(now: Date): number {
-    return Math.floor(now.getTime() / 1000) + RETENTION_SECONDS;
-  }
+function ignoreConditionFailure(error: unknown): void {
+  if (!(error instanceof ConditionalCheckFailedException)) throw error;
+}
+
+/** Run `task` over `items`, at most PARALLEL_WRITES at once. */
+async function inParallel<T>(items: readonly T[], task: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await task(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_WRITES, items.length) }, worker));
 }
 
 /** Before a retry of unprocessed items: a short exponential wait; past the last attempt, an error. */

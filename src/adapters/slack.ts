@@ -1,18 +1,23 @@
-import { type ChatPostMessageArguments, ErrorCode, type WebAPICallError, WebClient } from '@slack/web-api';
+import { ErrorCode, type WebAPICallError, WebClient } from '@slack/web-api';
 import { SlackAuthError, SlackChannelError, SlackDeliveryError, SlackRateLimitError } from '../app/errors.js';
-import type { Chat, ChatPost } from '../app/ports.js';
+import type { Chat, ChatMessage, ChatPost } from '../app/ports.js';
 
 export interface SlackPosterOptions {
   getToken: () => Promise<string>;
   /** Named in errors: the SSM parameter (or variable) the token came from. */
   tokenSource: string;
   apiUrl?: string;
-  /** The longest Retry-After this invocation waits out itself. */
-  maxRateLimitWaitMs?: number;
-  sleep?: (ms: number) => Promise<void>;
+  /** Every request is abandoned after this long (default 5 s, far below the task's budget). */
+  timeoutMs?: number;
 }
 
 export type PostRequest = ChatPost;
+
+export const DEFAULT_SLACK_TIMEOUT_MS = 5_000;
+/** The metadata every post carries: its post id, so a post whose answer was lost can be found. */
+export const POST_EVENT_TYPE = 'securityhub_notifier_post';
+/** Pages of history looked through for a lost post (200 messages a page). */
+const MAX_HISTORY_PAGES = 5;
 
 const AUTH_ERRORS = new Set([
   'invalid_auth',
@@ -23,50 +28,115 @@ const AUTH_ERRORS = new Set([
 ]);
 const CHANNEL_ERRORS = new Set(['channel_not_found', 'not_in_channel', 'is_archived', 'restricted_action']);
 
+interface HistoryMessage {
+  ts?: string;
+  metadata?: { event_type?: string; event_payload?: Record<string, unknown> };
+}
+
 /**
- * chat.postMessage through @slack/web-api. Retries are short (Lambda, not 30 minutes); a 429 is
- * waited out when its Retry-After fits the budget, otherwise handed to the workflow's Retry.
+ * Slack's Web API through @slack/web-api, without client-level retries (the workflow retries, and a
+ * retried post could post twice): every post carries metadata naming it, and `findPost` looks for
+ * it in the channel or thread after an unknown outcome. A 429 becomes SlackRateLimitError carrying
+ * `Retry-After` (the workflow waits it out).
  */
 export class SlackPoster implements Chat {
   private client: WebClient | undefined;
   private clientToken: string | undefined;
-  private readonly maxRateLimitWaitMs: number;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly channelIds = new Map<string, string>();
 
-  constructor(private readonly options: SlackPosterOptions) {
-    this.maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 10_000;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  constructor(private readonly options: SlackPosterOptions) {}
+
+  async post(request: ChatPost): Promise<{ channel: string; ts: string }> {
+    const args: Record<string, unknown> = {
+      channel: request.channel,
+      text: request.text,
+      unfurl_links: false,
+      unfurl_media: false,
+    };
+    if (request.blocks) args.blocks = request.blocks;
+    if (request.attachments) args.attachments = request.attachments;
+    if (request.threadTs) {
+      args.thread_ts = request.threadTs;
+      args.reply_broadcast = request.replyBroadcast ?? false;
+    }
+    if (request.postId)
+      args.metadata = { event_type: POST_EVENT_TYPE, event_payload: { post_id: request.postId } };
+    const result = await this.call('chat.postMessage', request.channel, (client) =>
+      client.chat.postMessage(args as never),
+    );
+    if (!result.ts || !result.channel) throw new SlackDeliveryError('chat.postMessage answered without ts');
+    this.channelIds.set(request.channel, result.channel);
+    return { channel: result.channel, ts: result.ts };
   }
 
-  async post(request: PostRequest): Promise<{ channel: string; ts: string }> {
-    const client = await this.webClient();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const args: Record<string, unknown> = {
-          channel: request.channel,
-          text: request.text,
-          unfurl_links: false,
-          unfurl_media: false,
-        };
-        if (request.blocks) args.blocks = request.blocks;
-        if (request.attachments) args.attachments = request.attachments;
-        if (request.threadTs) {
-          args.thread_ts = request.threadTs;
-          args.reply_broadcast = request.replyBroadcast ?? false;
-        }
-        const result = await client.chat.postMessage(args as unknown as ChatPostMessageArguments);
-        if (!result.ts || !result.channel)
-          throw new SlackDeliveryError('chat.postMessage answered without ts');
-        return { channel: result.channel, ts: result.ts };
-      } catch (error) {
-        const waitMs = this.rateLimitWait(error);
-        if (waitMs !== undefined && waitMs <= this.maxRateLimitWaitMs && attempt < 3) {
-          await this.sleep(waitMs);
-          continue;
-        }
-        throw this.translate(error, request.channel);
-      }
+  async update(channel: string, ts: string, message: ChatMessage): Promise<void> {
+    const args: Record<string, unknown> = { channel: await this.channelId(channel), ts, text: message.text };
+    if (message.blocks) args.blocks = message.blocks;
+    if (message.attachments) args.attachments = message.attachments;
+    await this.call('chat.update', channel, (client) => client.chat.update(args as never));
+  }
+
+  async findPost(
+    channel: string,
+    postId: string,
+    since: Date,
+    threadTs?: string,
+  ): Promise<{ channel: string; ts: string } | undefined> {
+    const id = await this.channelId(channel);
+    const oldest = (since.getTime() / 1000).toFixed(6);
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
+      const base = {
+        channel: id,
+        oldest,
+        limit: 200,
+        include_all_metadata: true,
+        ...(cursor ? { cursor } : {}),
+      };
+      const result = threadTs
+        ? await this.call('conversations.replies', channel, (client) =>
+            client.conversations.replies({ ...base, ts: threadTs }),
+          )
+        : await this.call('conversations.history', channel, (client) => client.conversations.history(base));
+      const messages = (result.messages ?? []) as HistoryMessage[];
+      const found = messages.find(
+        (message) =>
+          message.metadata?.event_type === POST_EVENT_TYPE &&
+          message.metadata.event_payload?.post_id === postId,
+      );
+      if (found?.ts) return { channel: id, ts: found.ts };
+      cursor = result.response_metadata?.next_cursor || undefined;
+      if (!cursor) return undefined;
     }
+    return undefined;
+  }
+
+  /** A channel's id: history and updates need it; names are resolved once through conversations.list. */
+  private async channelId(channel: string): Promise<string> {
+    if (/^[CGD][A-Z0-9]{6,}$/.test(channel)) return channel;
+    const known = this.channelIds.get(channel);
+    if (known) return known;
+    const name = channel.replace(/^#/, '');
+    let cursor: string | undefined;
+    do {
+      const result = await this.call('conversations.list', channel, (client) =>
+        client.conversations.list({
+          types: 'public_channel,private_channel',
+          exclude_archived: true,
+          limit: 1000,
+          ...(cursor ? { cursor } : {}),
+        }),
+      );
+      const match = (result.channels ?? []).find((candidate) => candidate.name === name);
+      if (match?.id) {
+        this.channelIds.set(channel, match.id);
+        return match.id;
+      }
+      cursor = result.response_metadata?.next_cursor || undefined;
+    } while (cursor);
+    throw new SlackChannelError(
+      `Slack channel ${channel}: channel_not_found (check SLACK_CHANNEL and invite the bot)`,
+    );
   }
 
   private async webClient(): Promise<WebClient> {
@@ -74,25 +144,41 @@ export class SlackPoster implements Chat {
     if (!this.client || token !== this.clientToken) {
       this.client = new WebClient(token, {
         ...(this.options.apiUrl ? { slackApiUrl: this.options.apiUrl } : {}),
-        retryConfig: { retries: 2, factor: 2, minTimeout: 300, maxTimeout: 2000 },
+        // The workflow retries, after looking for what an earlier attempt may have posted.
+        retryConfig: { retries: 0 },
         rejectRateLimitedCalls: true,
-        timeout: 8000,
+        timeout: this.options.timeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS,
       });
       this.clientToken = token;
     }
     return this.client;
   }
 
-  private rateLimitWait(error: unknown): number | undefined {
-    const coded = error as Partial<WebAPICallError>;
-    if (coded.code === ErrorCode.RateLimitedError && 'retryAfter' in coded) {
-      return Number(coded.retryAfter) * 1000;
+  private async call<T>(
+    method: string,
+    channel: string,
+    request: (client: WebClient) => Promise<T>,
+  ): Promise<T> {
+    const client = await this.webClient();
+    try {
+      return await request(client);
+    } catch (error) {
+      throw this.translate(error, method, channel);
     }
-    return undefined;
   }
 
-  private translate(error: unknown, channel: string): Error {
-    const coded = error as Partial<WebAPICallError>;
+  private translate(error: unknown, method: string, channel: string): Error {
+    const coded = error as Partial<WebAPICallError> & { retryAfter?: number };
+    if (coded.code === ErrorCode.RateLimitedError) {
+      const seconds = Number(coded.retryAfter);
+      return new SlackRateLimitError(
+        `Slack rate limited ${method} to ${channel}`,
+        Number.isFinite(seconds) ? seconds : 30,
+        {
+          cause: error,
+        },
+      );
+    }
     if (coded.code === ErrorCode.PlatformError && 'data' in coded) {
       const slackError = String((coded.data as { error?: string }).error);
       if (AUTH_ERRORS.has(slackError)) {
@@ -109,12 +195,9 @@ export class SlackPoster implements Chat {
           { cause: error },
         );
       }
-      return new SlackDeliveryError(`chat.postMessage to ${channel} failed: ${slackError}`, { cause: error });
+      return new SlackDeliveryError(`${method} to ${channel} failed: ${slackError}`, { cause: error });
     }
-    if (coded.code === ErrorCode.RateLimitedError) {
-      return new SlackRateLimitError(`Slack rate limited chat.postMessage to ${channel}`, { cause: error });
-    }
-    return new SlackDeliveryError(`chat.postMessage to ${channel} failed: ${(error as Error).message}`, {
+    return new SlackDeliveryError(`${method} to ${channel} failed: ${(error as Error).message}`, {
       cause: error,
     });
   }

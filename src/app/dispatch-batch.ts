@@ -7,9 +7,11 @@ import {
   type Delivery,
   type Destinations,
   memberKey,
+  type Remark,
   type Route,
   type Suppression,
   shortHash,
+  type WorkflowItem,
 } from '../domain/delivery/delivery.js';
 import {
   type Candidate,
@@ -18,7 +20,8 @@ import {
   packExecutions,
   planDeliveries,
 } from '../domain/delivery/grouping.js';
-import { decideAgainstLedger } from '../domain/delivery/ledger-items.js';
+import { decideAgainstLedger, type FindingItem } from '../domain/delivery/ledger-items.js';
+import { deliveryNote } from '../domain/delivery/note.js';
 import type { Finding } from '../domain/finding/finding.js';
 import { parseImportedEvent } from '../domain/finding/imported-event.js';
 import { FindingValidationError } from '../domain/finding/validation-error.js';
@@ -37,7 +40,13 @@ export interface QueuedRecord {
 }
 
 export type FindingOutcome =
-  | { key: string; outcome: 'queued'; mode: Delivery['mode']; deliveryId: string }
+  | {
+      key: string;
+      outcome: 'queued';
+      mode: Delivery['mode'] | 'mark';
+      deliveryId: string;
+      deliveryKey: string;
+    }
   | { key: string; outcome: 'filtered'; reason: string }
   | { key: string; outcome: 'suppressed'; rule: string }
   | { key: string; outcome: 'already-filed'; issueKey?: string; slackTs?: string };
@@ -88,9 +97,9 @@ export async function dispatchBatch(
   const report: DispatchReport = { outcomes: [], rejected: [], executions: [], failedMessageIds: [] };
   const parsed = records.flatMap((record) => parseRecord(record, ports.settings, report));
   const { notified, suppressed } = applyPolicy(parsed, ports.policy, report);
-  const candidates = await checkLedger(latestByKey(notified), ports.ledger, report);
+  const { candidates, remarks } = await checkLedger(latestByKey(notified), ports.ledger, report);
   const plan = await planWithGroups(candidates, records, ports);
-  const items: Array<Delivery | Suppression> = [...plan.deliveries, ...buildSuppressions(suppressed)];
+  const items: WorkflowItem[] = [...plan.deliveries, ...remarks, ...buildSuppressions(suppressed)];
   const executions = packExecutions(items, MAX_EXECUTION_INPUT_BYTES);
   reportQueued(executions, suppressed, report);
   const messageIdOf = new Map([...notified, ...suppressed].map((p) => [p.finding.key, p.messageId]));
@@ -161,20 +170,48 @@ export function latestByKey<T extends { finding: Finding }>(candidates: readonly
   return [...latest.values()];
 }
 
-/** Step 3: new, reopened or already filed, from each finding's ledger item. */
+/**
+ * Step 3: from each finding's ledger item: new, reopened, already filed, or delivered but not
+ * marked (marked again, with the note of where it was delivered).
+ */
 async function checkLedger(notified: Notified[], ledger: DispatchLedger, report: DispatchReport) {
   const entries = notified.length > 0 ? await ledger.getMany(notified.map((c) => c.finding.key)) : new Map();
   const candidates: Candidate[] = [];
+  const unmarked: Array<{ finding: Finding; entry: FindingItem }> = [];
   for (const { finding, route, destinations } of notified) {
     const decision = decideAgainstLedger(finding, entries.get(finding.key));
     if (decision.kind === 'already-filed') {
       const { issueKey, slackTs } = decision.entry;
       report.outcomes.push({ key: finding.key, outcome: 'already-filed', issueKey, slackTs });
+    } else if (decision.kind === 'mark') {
+      unmarked.push({ finding, entry: decision.entry });
     } else {
       candidates.push({ finding, mode: decision.kind, route, destinations });
     }
   }
-  return candidates;
+  return { candidates, remarks: buildRemarks(unmarked) };
+}
+
+/** Findings delivered but not marked, one workflow item per note (the workflow marks 100 a call). */
+export function buildRemarks(unmarked: ReadonlyArray<{ finding: Finding; entry: FindingItem }>): Remark[] {
+  const byNote = new Map<string, Remark['members']>();
+  for (const { finding, entry } of unmarked) {
+    const note = deliveryNote(
+      { key: entry.issueKey, url: entry.issueUrl },
+      { channel: entry.slackChannel, ts: entry.slackTs },
+    );
+    byNote.set(note, [
+      ...(byNote.get(note) ?? []),
+      { identifier: finding.identifier, updatedAt: finding.updatedAt },
+    ]);
+  }
+  return [...byNote].map(([note, members]) => ({
+    deliveryId: shortHash(`mark|${note}|${members.map((m) => `${memberKey(m)}@${m.updatedAt}`).join(',')}`),
+    deliveryKey: `mark|${shortHash(note)}`,
+    mode: 'mark' as const,
+    note,
+    members,
+  }));
 }
 
 /**
@@ -196,6 +233,9 @@ async function planWithGroups(
   let lost = false;
   for (const key of plan.opens) {
     if (!(await ports.ledger.openGroup(key, batchToken, grouping.windowMinutes))) lost = true;
+  }
+  for (const key of plan.retakes) {
+    if (!(await ports.ledger.retakeGroup(key, batchToken))) lost = true;
   }
   if (lost) plan = planDeliveries(candidates, await readGroups(), grouping, now);
   return plan;
@@ -221,11 +261,7 @@ export function buildSuppressions(
 }
 
 /** Step 5: each queued finding under the execution part that carries it. */
-function reportQueued(
-  executions: Array<Array<Delivery | Suppression>>,
-  suppressed: Suppressed[],
-  report: DispatchReport,
-) {
+function reportQueued(executions: WorkflowItem[][], suppressed: Suppressed[], report: DispatchReport) {
   for (const item of executions.flat()) {
     if (item.mode === 'suppress') continue;
     for (const member of item.members) {
@@ -234,6 +270,7 @@ function reportQueued(
         outcome: 'queued',
         mode: item.mode,
         deliveryId: item.deliveryId,
+        deliveryKey: item.deliveryKey,
       });
     }
   }
@@ -242,7 +279,7 @@ function reportQueued(
 }
 
 /** The name an execution gets: the same batch redelivered by SQS gets the same name. */
-export function executionName(execution: ReadonlyArray<Delivery | Suppression>): {
+export function executionName(execution: readonly WorkflowItem[]): {
   name: string;
   batchId: string;
 } {
@@ -252,7 +289,7 @@ export function executionName(execution: ReadonlyArray<Delivery | Suppression>):
 
 /** Step 6: start the workflow for each execution; one that cannot start sends its records back. */
 async function startExecutions(
-  executions: Array<Array<Delivery | Suppression>>,
+  executions: WorkflowItem[][],
   messageIdOf: ReadonlyMap<string, string>,
   ports: DispatchPorts,
   report: DispatchReport,

@@ -1,22 +1,31 @@
 /**
  * Use case: file the Backlog issue for a delivery exactly once. A recorded key is reused;
- * otherwise the finding (or group) is claimed in the ledger, an issue an earlier attempt filed
- * without recording it is looked for by its marker, then the issue is created and recorded. A
- * reopen comments on the recorded issue; an append to an open group comments with what it adds.
+ * otherwise the finding (or group) is claimed in the ledger for this attempt; when an earlier
+ * attempt's create may have landed without being recorded, it is waited for and looked up by its
+ * marker before creating again. A reopen comments on the recorded issue; an append to an open group
+ * comments with the findings it announces.
  */
-
 import { buildBacklogDeliveryIssue } from '../domain/backlog/delivery-issue.js';
 import { buildReopenComment, type PriorityOverrides } from '../domain/backlog/finding-issue.js';
 import { buildGroupAppendComment } from '../domain/backlog/group-issue.js';
 import { findingMarker } from '../domain/backlog/marker.js';
-import type { Delivery, IssueRef } from '../domain/delivery/delivery.js';
-import { appendApplied, type FindingItem } from '../domain/delivery/ledger-items.js';
-import { ClaimHeldError } from './errors.js';
-import type { IssueLedger, IssueTarget, IssueTracker, Log } from './ports.js';
+import { type Delivery, type IssueRef, memberKey, shortHash } from '../domain/delivery/delivery.js';
+import { DELIVERED_STATUSES, type FindingItem, type GroupItem } from '../domain/delivery/ledger-items.js';
+import { BacklogUnavailableError, ClaimHeldError } from './errors.js';
+import { exactlyOnce } from './exactly-once.js';
+import type { Clock, IssueHandle, IssueLedger, IssueTarget, IssueTracker, Log, Timing } from './ports.js';
+import { orWait, type WaitResult } from './task-results.js';
+
+/** The append comment in parts (a storm can outgrow one comment): until the domain splits it. */
+function buildGroupAppendComments(...args: Parameters<typeof buildGroupAppendComment>): string[] {
+  return [buildGroupAppendComment(...args)];
+}
 
 export interface FileIssueInput {
   delivery: Delivery;
   execution: string;
+  /** This attempt (the Lambda request id): claims are per attempt. */
+  attempt: string;
 }
 
 export interface FileIssuePorts {
@@ -25,23 +34,30 @@ export interface FileIssuePorts {
   /** Where issues go by default (a delivery's route overrides it). */
   target: IssueTarget;
   priorityOverrides: PriorityOverrides;
+  timing: Timing;
+  clock: Clock;
   log: Log;
 }
 
 /** What the task returns when the delivery is below the policy's Backlog threshold. */
 export const NO_ISSUE: IssueRef = { key: '', url: '', created: false };
 
-export async function fileIssue(input: FileIssueInput, ports: FileIssuePorts): Promise<IssueRef> {
+export function fileIssue(input: FileIssueInput, ports: FileIssuePorts): Promise<IssueRef | WaitResult> {
+  return orWait(() => fileIssueNow(input, ports), ports.timing);
+}
+
+async function fileIssueNow(input: FileIssueInput, ports: FileIssuePorts): Promise<IssueRef> {
   const { delivery } = input;
   if (!delivery.destinations.backlog) return NO_ISSUE;
+  await ensureBacklogUp(ports.ledger, input.execution);
   const target = targetOf(delivery, ports.target);
   const entry = await ports.ledger.get(delivery.deliveryKey);
-  if (delivery.mode === 'append') return commentAppend(delivery, entry, target, ports);
+  if (delivery.mode === 'append') return commentAppend(input, entry, target, ports);
   if (delivery.mode === 'reopen' && entry?.issueKey && entry.issueUrl) {
     return commentReopen(input, entry as Recorded, target, ports);
   }
   if (entry?.issueKey && entry.issueUrl) return { key: entry.issueKey, url: entry.issueUrl, created: false };
-  return createOnce(input, target, ports);
+  return createOnce(input, entry, target, ports);
 }
 
 type Recorded = FindingItem & { issueKey: string; issueUrl: string };
@@ -59,89 +75,138 @@ export function targetOf(delivery: Delivery, defaults: IssueTarget): IssueTarget
   };
 }
 
-/** An append to an open group: one comment listing the findings it adds. */
+/** Backlog failed past its retries earlier in this execution: fail this delivery's Backlog side at once. */
+async function ensureBacklogUp(ledger: IssueLedger, execution: string): Promise<void> {
+  const down = await ledger.destinationDown('backlog');
+  if (down?.execution === execution) {
+    throw new BacklogUnavailableError(
+      `Backlog failed past its retries earlier in execution ${execution} (${down.reason}); the next execution tries it again`,
+    );
+  }
+}
+
+/** An append to an open group: one comment (in parts when long) for the members it announces. */
 async function commentAppend(
-  delivery: Delivery,
+  input: FileIssueInput,
   entry: FindingItem | undefined,
   target: IssueTarget,
   ports: FileIssuePorts,
 ): Promise<IssueRef> {
-  if (!entry?.issueKey || !entry.issueUrl) {
-    throw new ClaimHeldError(
-      `group ${delivery.deliveryKey} has no issue yet: its first delivery is still running`,
-    );
+  const { delivery } = input;
+  if (!entry?.issueKey || !entry.issueUrl || !DELIVERED_STATUSES.has(entry.status)) {
+    throw new ClaimHeldError(`group ${delivery.deliveryKey} is still being opened by another delivery`);
   }
-  if (!appendApplied(entry, 'commented', delivery.deliveryId)) {
+  const keys = delivery.members.map(memberKey);
+  const takeover = [...(entry.failedDeliveries ?? [])];
+  const announced = await ports.ledger.claimMembers(
+    delivery.deliveryKey,
+    delivery.deliveryId,
+    keys,
+    takeover,
+  );
+  const members = delivery.members.filter((member) => announced.has(memberKey(member)));
+  if (members.length > 0) {
     const project = await ports.tracker.project(target.projectKey);
-    const comment = buildGroupAppendComment(delivery, { textFormattingRule: project.textFormattingRule });
-    await ports.tracker.reopenWithComment(
-      entry.issueKey,
-      comment,
-      findingMarker(`append|${delivery.deliveryId}`),
+    const parts = buildGroupAppendComments(
+      { ...delivery, members },
+      { textFormattingRule: project.textFormattingRule },
     );
-    await ports.ledger.recordAppend(delivery.deliveryKey, 'commented', delivery.deliveryId);
+    for (const [index, part] of parts.entries()) {
+      await commentOnce(input, entry.issueKey, part, `append|${delivery.deliveryId}|${index}`, ports);
+    }
   }
   return { key: entry.issueKey, url: entry.issueUrl, created: false };
 }
 
 /** A finding Security Hub set back to NEW: one comment on its issue, which goes back to Open. */
 async function commentReopen(
-  { delivery, execution }: FileIssueInput,
+  input: FileIssueInput,
   entry: Recorded,
   target: IssueTarget,
   ports: FileIssuePorts,
-): Promise<IssueRef> {
-  const { finding } = delivery;
-  const token = `${execution}/${delivery.deliveryId}`;
-  const claim = await ports.ledger.claimReopen(delivery.deliveryKey, 'issue', finding.updatedAt, token);
-  if (claim === 'held')
-    throw new ClaimHeldError(`the reopen of ${delivery.deliveryKey} is being commented on`);
-  if (claim === 'claimed') {
-    const project = await ports.tracker.project(target.projectKey);
-    const comment = buildReopenComment(finding, {
-      textFormattingRule: project.textFormattingRule,
-      previousUpdatedAt: entry.findingUpdatedAt,
-      reason: 'Security Hub set this finding back to NEW',
-    });
-    const marker = findingMarker(`reopen|${delivery.deliveryKey}|${finding.updatedAt}`);
-    const { reopened } = await ports.tracker.reopenWithComment(entry.issueKey, comment, marker);
-    await ports.ledger.recordReopen(delivery.deliveryKey, 'issue', finding.updatedAt);
-    ports.log.info('reopen commented', { issueKey: entry.issueKey, reopened });
-  }
+) {
+  const { finding, deliveryKey } = input.delivery;
+  const project = await ports.tracker.project(target.projectKey);
+  const comment = buildReopenComment(finding, {
+    textFormattingRule: project.textFormattingRule,
+    previousUpdatedAt: entry.findingUpdatedAt,
+    reason: 'Security Hub set this finding back to NEW',
+  });
+  const { reopened } = await commentOnce(
+    input,
+    entry.issueKey,
+    comment,
+    `reopen|${deliveryKey}|${finding.updatedAt}`,
+    ports,
+  );
+  ports.log.info('reopen commented', { issueKey: entry.issueKey, reopened });
   return { key: entry.issueKey, url: entry.issueUrl, created: false };
 }
 
-/** Claim, look for an issue an earlier attempt filed, else create; record it either way. */
+/** One comment, exactly once: its marker names it in Backlog, its effect id in the ledger. */
+async function commentOnce(
+  input: FileIssueInput,
+  issueKey: string,
+  comment: string,
+  name: string,
+  ports: FileIssuePorts,
+) {
+  const marker = findingMarker(name);
+  const { result } = await exactlyOnce(
+    {
+      id: `comment|${shortHash(name, 32)}`,
+      what: `comment ${name} on ${issueKey}`,
+      find: async () =>
+        (await ports.tracker.hasComment(issueKey, marker)) ? { reopened: false } : undefined,
+      act: () => ports.tracker.comment(issueKey, comment, marker),
+      encode: (done) => ({ reopened: String(done.reopened) }),
+      decode: (done) => ({ reopened: done.reopened === 'true' }),
+    },
+    effectContext(input, ports),
+  );
+  return result;
+}
+
+function effectContext(input: FileIssueInput, ports: FileIssuePorts) {
+  const token = `${input.execution}/${input.delivery.deliveryId}/${input.attempt}`;
+  return { ledger: ports.ledger, token, timing: ports.timing, clock: ports.clock };
+}
+
+/**
+ * Create the issue exactly once (an earlier attempt's lost create is waited for, then found by its
+ * marker), then record it on the delivery's ledger item.
+ */
 async function createOnce(
-  { delivery, execution }: FileIssueInput,
+  input: FileIssueInput,
+  entry: FindingItem | undefined,
   target: IssueTarget,
   ports: FileIssuePorts,
 ) {
-  const { ledger, tracker } = ports;
-  const claim = await ledger.claim(delivery.deliveryKey, `${execution}/${delivery.deliveryId}`, 'issue');
-  if (!claim.claimed) {
-    if (claim.current?.issueKey && claim.current.issueUrl) {
-      return { key: claim.current.issueKey, url: claim.current.issueUrl, created: false };
-    }
-    throw new ClaimHeldError(`${delivery.deliveryKey} is being filed by another execution`);
-  }
-  // An item existed before this claim: an earlier attempt may have created the issue and died (or
-  // lost the answer) before recording it. Backlog's keyword search finds the marker every issue carries.
-  if (claim.previous) {
-    const existing = await tracker.findByMarker(target.projectKey, findingMarker(delivery.deliveryKey));
-    if (existing) {
-      await ledger.recordIssue(delivery.deliveryKey, existing);
-      ports.log.info('found an issue filed by an earlier attempt', { issueKey: existing.key });
-      return { key: existing.key, url: existing.url, created: false };
-    }
-  }
-  const project = await tracker.project(target.projectKey);
-  const content = buildBacklogDeliveryIssue(delivery, {
-    textFormattingRule: project.textFormattingRule,
-    priorityOverrides: ports.priorityOverrides,
+  const { delivery } = input;
+  const { tracker } = ports;
+  const opening = (entry as Partial<GroupItem> | undefined)?.openedAt ?? '';
+  const { result: issue, done } = await exactlyOnce<IssueHandle>(
+    {
+      id: `issue|${shortHash(`${delivery.deliveryKey}|${opening}`, 32)}`,
+      what: `the issue of ${delivery.deliveryKey}`,
+      find: () => tracker.findByMarker(target.projectKey, findingMarker(delivery.deliveryKey)),
+      act: async () => {
+        const project = await tracker.project(target.projectKey);
+        const content = buildBacklogDeliveryIssue(delivery, {
+          textFormattingRule: project.textFormattingRule,
+          priorityOverrides: ports.priorityOverrides,
+        });
+        return tracker.createIssue(target, content);
+      },
+      encode: (handle) => ({ key: handle.key, url: handle.url, id: String(handle.id) }),
+      decode: (handle) => ({ key: handle.key ?? '', url: handle.url ?? '', id: Number(handle.id) }),
+    },
+    effectContext(input, ports),
+  );
+  await ports.ledger.recordIssue(delivery.deliveryKey, issue);
+  ports.log.info(done === 'now' ? 'issue filed' : 'issue filed by an earlier attempt, recorded', {
+    issueKey: issue.key,
+    deliveryKey: delivery.deliveryKey,
   });
-  const issue = await tracker.createIssue(target, content);
-  await ledger.recordIssue(delivery.deliveryKey, issue);
-  ports.log.info('issue filed', { issueKey: issue.key, deliveryKey: delivery.deliveryKey });
-  return { key: issue.key, url: issue.url, created: true };
+  return { key: issue.key, url: issue.url, created: done === 'now' };
 }

@@ -2,11 +2,11 @@
  * The ports the use cases talk to the world through. The application owns these interfaces; the
  * adapters in src/adapters implement them, and tests pass fakes of them.
  */
-import type { Delivery, Suppression, WorkflowInput } from '../domain/delivery/delivery.js';
+import type { Delivery, Suppression, WorkflowInput, WorkflowItem } from '../domain/delivery/delivery.js';
 import type { OpenGroup } from '../domain/delivery/grouping.js';
 import type { FindingItem } from '../domain/delivery/ledger-items.js';
 
-export type { Delivery, Suppression, WorkflowInput };
+export type { Delivery, Suppression, WorkflowInput, WorkflowItem };
 
 /** What a use case logs through: the Powertools Logger has this shape. */
 export interface Log {
@@ -23,11 +23,14 @@ export const systemClock: Clock = { now: () => new Date() };
 
 // --- ledger ------------------------------------------------------------------------------------
 
-export type ClaimResult =
-  | { claimed: true; previous?: FindingItem }
-  | { claimed: false; current?: FindingItem };
-
-export type ReopenClaim = 'claimed' | 'done' | 'held';
+/**
+ * The claim on one external effect (an issue created, a message or reply posted, a comment): held
+ * by one attempt at a time, done once, with what it produced.
+ */
+export type EffectClaim =
+  | { state: 'done'; result: Record<string, string> }
+  | { state: 'held' }
+  | { state: 'claimed'; attemptedAt?: string };
 
 /** Where a delivery went, written onto every finding it covers. */
 export interface MemberRecord {
@@ -36,6 +39,10 @@ export interface MemberRecord {
   slackChannel?: string | undefined;
   slackTs?: string | undefined;
   deliveryKey: string;
+  /** The delivery that announced them (a storm group's members are announced once). */
+  announcedBy: string;
+  /** Whether every destination was reached: MARK_PENDING, else POSTED (the issue is still owed). */
+  complete: boolean;
 }
 
 /** What dispatch reads and writes: finding items, and the opening of storm groups. */
@@ -44,22 +51,39 @@ export interface DispatchLedger {
   getGroups(groupKeys: readonly string[]): Promise<Map<string, OpenGroup>>;
   /** Open a group for `token`: false when it is open already (another batch opened it meanwhile). */
   openGroup(groupKey: string, token: string, windowMinutes: number): Promise<boolean>;
+  /** Take up a group whose opening failed, keeping its issue: false when another batch did. */
+  retakeGroup(groupKey: string, token: string): Promise<boolean>;
 }
 
-/** What both delivery tasks do with the ledger item a delivery is recorded under. */
-export interface DeliveryLedger {
+/** Exactly-once external effects, by effect id. */
+export interface EffectLedger {
+  /** Claim `effectId` for `token` (one attempt of one task): held by nobody who may still be running. */
+  claimEffect(effectId: string, token: string): Promise<EffectClaim>;
+  /** The claiming attempt is about to act: until completed, its outcome is unknown. */
+  recordEffectAttempt(effectId: string, token: string): Promise<void>;
+  completeEffect(effectId: string, result: Record<string, string>): Promise<void>;
+  /** Give a claim back after a failure (best effort: a stale claim expires on its own). */
+  releaseEffect(effectId: string, token: string): Promise<void>;
+}
+
+/** What both delivery tasks do with the ledger. */
+export interface DeliveryLedger extends EffectLedger {
   get(key: string): Promise<FindingItem | undefined>;
-  /** Claim `key` for `token` before filing (`issue`) or posting (`slack`). */
-  claim(key: string, token: string, side: 'issue' | 'slack'): Promise<ClaimResult>;
-  /** Claim the handling of a reopen (the finding's `updatedAt`) on one side. */
-  claimReopen(
-    key: string,
-    side: 'issue' | 'slack',
-    findingUpdatedAt: string,
-    token: string,
-  ): Promise<ReopenClaim>;
-  recordReopen(key: string, side: 'issue' | 'slack', findingUpdatedAt: string): Promise<void>;
-  recordAppend(groupKey: string, side: 'posted' | 'commented', deliveryId: string): Promise<void>;
+  /**
+   * Claim the announcement of storm members for `claimant` (a delivery id): the keys no other
+   * delivery announced in this group. Claims of `takeover` (deliveries recorded as failed) may be
+   * taken.
+   */
+  claimMembers(
+    groupKey: string,
+    claimant: string,
+    keys: readonly string[],
+    takeover: readonly string[],
+  ): Promise<Set<string>>;
+  /** The execution in which a destination last failed past its retries (the workflow writes it). */
+  destinationDown(
+    destination: 'backlog' | 'slack',
+  ): Promise<{ execution: string; reason: string } | undefined>;
 }
 
 /** The FileBacklogIssue task's ledger. */
@@ -69,8 +93,18 @@ export interface IssueLedger extends DeliveryLedger {
 
 /** The PostSlackMessage task's ledger. */
 export interface MessageLedger extends DeliveryLedger {
-  /** The delivery is complete: its message (ts '' when none was posted) and the finding version. */
-  recordSlack(key: string, slack: { channel: string; ts: string }, findingUpdatedAt: string): Promise<void>;
+  /**
+   * The message is out (ts '' when none was posted), for this finding version and showing this
+   * issue key: MARK_PENDING when every destination was reached, else POSTED.
+   */
+  recordSlack(
+    key: string,
+    slack: { channel: string; ts: string; issueKey?: string | undefined },
+    findingUpdatedAt: string,
+    complete: boolean,
+  ): Promise<void>;
+  /** A reopen was announced (its reply posted): the version it describes, and one more reopen. */
+  recordReopen(key: string, findingUpdatedAt: string): Promise<void>;
   /** Ledger each member of a delivery to where it went. */
   recordMembers(
     members: ReadonlyArray<{ key: string; updatedAt: string }>,
@@ -78,6 +112,14 @@ export interface MessageLedger extends DeliveryLedger {
   ): Promise<void>;
   /** A group's activity: `count` more findings, its window starts again. */
   touchGroup(groupKey: string, count: number): Promise<void>;
+}
+
+/** The MarkFindings task's ledger. */
+export interface MarkLedger {
+  /** These findings (and the delivery's own item) are marked in Security Hub: NOTIFIED. */
+  recordMarked(keys: readonly string[]): Promise<void>;
+  /** These findings could not be marked: why, so the next event of each marks it again. */
+  recordMarkFailure(keys: readonly string[], error: string): Promise<void>;
 }
 
 // --- destinations --------------------------------------------------------------------------------
@@ -117,27 +159,61 @@ export interface IssueTracker {
   createIssue(target: IssueTarget, content: IssueContent): Promise<IssueHandle>;
   /** The issue whose text holds `marker`, if an earlier attempt filed one without recording it. */
   findByMarker(projectKey: string, marker: string): Promise<IssueHandle | undefined>;
-  /** Comment once (the comment ends with the marker's line), setting a done issue back to Open. */
-  reopenWithComment(
-    issueKey: string,
-    comment: string,
-    marker: string,
-  ): Promise<{ reopened: boolean; commented: boolean }>;
+  /** Whether a comment ending with `marker`'s line is among the issue's latest comments. */
+  hasComment(issueKey: string, marker: string): Promise<boolean>;
+  /** Comment (ending with the marker's line), setting a resolved or closed issue back to Open. */
+  comment(issueKey: string, comment: string, marker: string): Promise<{ reopened: boolean }>;
 }
 
-export interface ChatPost {
-  channel: string;
+export interface ChatMessage {
   text: string;
   blocks?: unknown[];
   attachments?: unknown[];
+}
+
+export interface ChatPost extends ChatMessage {
+  channel: string;
   threadTs?: string;
   replyBroadcast?: boolean;
+  /** Carried as message metadata, so a post whose answer was lost can be found and adopted. */
+  postId?: string;
 }
 
 /** The chat (Slack). */
 export interface Chat {
   post(request: ChatPost): Promise<{ channel: string; ts: string }>;
+  /** Replace a message's content (the link to an issue filed later, a resolution). */
+  update(channel: string, ts: string, message: ChatMessage): Promise<void>;
+  /**
+   * The message carrying `postId` posted since `since` (in `threadTs`'s thread when given), if an
+   * earlier attempt posted it and lost the answer.
+   */
+  findPost(
+    channel: string,
+    postId: string,
+    since: Date,
+    threadTs?: string,
+  ): Promise<{ channel: string; ts: string } | undefined>;
 }
+
+/** Security Hub, as the marking task updates it. */
+export interface FindingsUpdater {
+  /** One BatchUpdateFindings call (at most 100 identifiers): the identifiers it could not update. */
+  update(
+    identifiers: ReadonlyArray<{ Id: string; ProductArn: string }>,
+    change: { status: 'NOTIFIED' | 'SUPPRESSED' | 'RESOLVED' | 'NEW'; note: string },
+  ): Promise<Array<{ identifier: { Id: string; ProductArn: string }; code: string; message?: string }>>;
+}
+
+/** Timing the use cases decide with (configurable; short in tests). */
+export interface Timing {
+  /** How long after an attempt its create or post may still land (the client timeout is far less). */
+  settleMs: number;
+  /** The longest wait a task hands to the workflow at once. */
+  maxWaitSeconds: number;
+}
+
+export const DEFAULT_TIMING: Timing = { settleMs: 60_000, maxWaitSeconds: 300 };
 
 // --- dispatch's outlets --------------------------------------------------------------------------
 

@@ -1,20 +1,35 @@
 /**
- * Use case: post the Slack message for a delivery once, then ledger it and every finding it
- * covers. A recorded ts is reused; a live claim by another execution is waited for (the workflow
- * retries). A reopen is a reply in the original thread, broadcast to the channel; an append to an
- * open group, a reply in the group's thread.
+ * Use case: post the Slack message for a delivery exactly once, then ledger it and every finding it
+ * covers. A recorded ts is reused (and the message updated when the issue was filed since). Each
+ * post is an effect done exactly once (`exactly-once.ts`): a post whose answer was lost is found by
+ * its metadata and adopted, never posted again. A reopen is a reply in the original thread,
+ * broadcast to the channel; an append to an open group, a reply in its thread. When Backlog could
+ * not file the issue, the message says so, and is posted anyway.
  */
-import { type Delivery, type IssueRef, memberKey, type SlackRef } from '../domain/delivery/delivery.js';
-import { appendApplied, type FindingItem } from '../domain/delivery/ledger-items.js';
-import { buildSlackDeliveryMessage } from '../domain/slack/delivery-message.js';
-import type { SlackMessage } from '../domain/slack/finding-message.js';
-import { ClaimHeldError } from './errors.js';
-import type { Chat, ChatPost, Log, MessageLedger } from './ports.js';
+import {
+  type Delivery,
+  type IssueRef,
+  memberKey,
+  type SlackRef,
+  shortHash,
+} from '../domain/delivery/delivery.js';
+import { DELIVERED_STATUSES, type FindingItem, type GroupItem } from '../domain/delivery/ledger-items.js';
+import { deliveryNote } from '../domain/delivery/note.js';
+import { buildSlackDeliveryMessage, type DeliveryMessageContext } from '../domain/slack/delivery-message.js';
+import { ClaimHeldError, SlackUnavailableError } from './errors.js';
+import { exactlyOnce } from './exactly-once.js';
+import type { Chat, ChatPost, Clock, Log, MessageLedger, Timing } from './ports.js';
+import { orWait, type WaitResult } from './task-results.js';
+
+/** What FileBacklogIssue answered: an issue, or (`failed`) why none could be filed yet. */
+export type IssueOutcome = IssueRef & { failed?: boolean; error?: string };
 
 export interface PostMessageInput {
   delivery: Delivery;
-  issue: IssueRef;
+  issue: IssueOutcome;
   execution: string;
+  /** This attempt (the Lambda request id): claims are per attempt. */
+  attempt: string;
 }
 
 export interface PostMessagePorts {
@@ -22,55 +37,95 @@ export interface PostMessagePorts {
   chat: Chat;
   /** The default channel; a delivery's route overrides it. */
   channel: string;
+  timing: Timing;
+  clock: Clock;
   log: Log;
 }
 
 export type PostedMessage = SlackRef & { note: string };
 
-export async function postMessage(input: PostMessageInput, ports: PostMessagePorts): Promise<PostedMessage> {
+type Posted = FindingItem & { slackTs: string; slackChannel: string };
+
+export function postMessage(
+  input: PostMessageInput,
+  ports: PostMessagePorts,
+): Promise<PostedMessage | WaitResult> {
+  return orWait(() => postMessageNow(input, ports), ports.timing);
+}
+
+async function postMessageNow(input: PostMessageInput, ports: PostMessagePorts): Promise<PostedMessage> {
   const { delivery } = input;
+  if (delivery.destinations.slack) await ensureSlackUp(ports.ledger, input.execution);
   const entry = await ports.ledger.get(delivery.deliveryKey);
   if (delivery.mode === 'append') return replyAppend(input, entry, ports);
   if (delivery.mode === 'reopen' && entry?.slackTs && entry.slackChannel) {
     return replyReopen(input, entry as Posted, ports);
   }
-  if (entry?.slackTs && entry.slackChannel) {
-    return noted(input.issue, { channel: entry.slackChannel, ts: entry.slackTs, posted: false });
+  if (entry?.slackTs && entry.slackChannel) return completeRecorded(input, entry as Posted, ports);
+  return postTop(input, entry, ports);
+}
+
+/** Slack failed past its retries earlier in this execution: fail this delivery's Slack side at once. */
+async function ensureSlackUp(ledger: MessageLedger, execution: string): Promise<void> {
+  const down = await ledger.destinationDown('slack');
+  if (down?.execution === execution) {
+    throw new SlackUnavailableError(
+      `Slack failed past its retries earlier in execution ${execution} (${down.reason}); the next execution tries it again`,
+    );
   }
-  return postOnce(input, ports);
 }
 
-type Posted = FindingItem & { slackTs: string; slackChannel: string };
-
-/** Security Hub's Note (at most 512 characters): where the finding was delivered. */
-export function deliveryNote(issue: IssueRef, slack: { channel: string; ts: string } | undefined): string {
-  const parts = [
-    issue.key ? `Backlog ${issue.key} ${issue.url}` : undefined,
-    slack?.ts ? `Slack ${slack.channel} ${slack.ts}` : undefined,
-  ].filter(Boolean);
-  return `Notified by securityhub-notifier. ${parts.join(' ') || 'Delivered.'}`.slice(0, 512);
-}
-
-function noted(issue: IssueRef, ref: SlackRef): PostedMessage {
+function noted(issue: IssueOutcome, ref: SlackRef): PostedMessage {
   return { ...ref, note: deliveryNote(issue, ref) };
 }
 
-function chatPost(
-  message: SlackMessage,
-  channel: string,
-  thread?: { ts: string; broadcast: boolean },
-): ChatPost {
-  return {
-    channel,
+function messageContext(issue: IssueOutcome): DeliveryMessageContext {
+  if (issue.key) return { issue: { key: issue.key, url: issue.url } };
+  return issue.failed ? { issueProblem: issue.error ?? 'Backlog failed' } : {};
+}
+
+/** Every destination reached: the issue is filed, or none was owed. */
+function isComplete(delivery: Delivery, issue: IssueOutcome): boolean {
+  return !delivery.destinations.backlog || Boolean(issue.key);
+}
+
+/**
+ * Post once: the effect `name` is claimed for this attempt, a lost post is found by its metadata
+ * (`postId`) in the channel or thread, and the result is recorded in the claim.
+ */
+async function postOnce(
+  input: PostMessageInput,
+  ports: PostMessagePorts,
+  name: string,
+  delivery: Delivery,
+  where: { channel: string; threadTs?: string; broadcast?: boolean },
+  context: DeliveryMessageContext,
+): Promise<{ channel: string; ts: string; posted: boolean }> {
+  const postId = shortHash(name, 32);
+  const message = buildSlackDeliveryMessage(delivery, context);
+  const request: ChatPost = {
+    channel: where.channel,
     text: message.text,
     blocks: message.blocks,
     attachments: message.attachments,
-    ...(thread ? { threadTs: thread.ts, replyBroadcast: thread.broadcast } : {}),
+    postId,
+    ...(where.threadTs ? { threadTs: where.threadTs, replyBroadcast: where.broadcast ?? false } : {}),
   };
-}
-
-function messageContext(issue: IssueRef) {
-  return issue.key ? { issue: { key: issue.key, url: issue.url } } : {};
+  const token = `${input.execution}/${input.delivery.deliveryId}/${input.attempt}`;
+  const { result, done } = await exactlyOnce(
+    {
+      id: `post|${postId}`,
+      what: `the Slack message ${name}`,
+      // A minute of slack either side of the attempt: Slack's clock and ours differ a little.
+      find: (attemptedAt) =>
+        ports.chat.findPost(where.channel, postId, new Date(attemptedAt.getTime() - 60_000), where.threadTs),
+      act: () => ports.chat.post(request),
+      encode: (posted) => ({ channel: posted.channel, ts: posted.ts }),
+      decode: (posted) => ({ channel: posted.channel ?? '', ts: posted.ts ?? '' }),
+    },
+    { ledger: ports.ledger, token, timing: ports.timing, clock: ports.clock },
+  );
+  return { ...result, posted: done === 'now' };
 }
 
 /** The members other than the ledger item the delivery itself is recorded under. */
@@ -80,88 +135,122 @@ function otherMembers(delivery: Delivery) {
     .filter((member) => member.key !== delivery.deliveryKey);
 }
 
-/** More findings for an open group: a reply in its thread, then every member ledgered to it. */
-async function replyAppend(
-  { delivery, issue }: PostMessageInput,
-  entry: FindingItem | undefined,
+/** Ledger the members (announced by this delivery), then the delivery's message. */
+async function recordDelivered(
+  input: PostMessageInput,
+  posted: { channel: string; ts: string; issueKey?: string },
   ports: PostMessagePorts,
-) {
-  const { ledger } = ports;
-  if (!entry?.slackTs || !entry.slackChannel) {
-    if (delivery.destinations.slack) {
-      throw new ClaimHeldError(
-        `group ${delivery.deliveryKey} has no message yet: its first delivery is still running`,
-      );
-    }
-  } else if (delivery.destinations.slack && !appendApplied(entry, 'posted', delivery.deliveryId)) {
-    const message = buildSlackDeliveryMessage(delivery, messageContext(issue));
-    await ports.chat.post(chatPost(message, entry.slackChannel, { ts: entry.slackTs, broadcast: false }));
-    await ledger.recordAppend(delivery.deliveryKey, 'posted', delivery.deliveryId);
-  }
-  const where = {
-    issueKey: issue.key,
-    issueUrl: issue.url,
-    slackChannel: entry?.slackChannel,
-    slackTs: entry?.slackTs,
-  };
-  await ledger.recordMembers(otherMembers(delivery), { ...where, deliveryKey: delivery.deliveryKey });
-  await ledger.touchGroup(delivery.deliveryKey, delivery.members.length);
-  return noted(issue, { channel: entry?.slackChannel ?? '', ts: entry?.slackTs ?? '', posted: false });
-}
-
-/** A finding Security Hub set back to NEW: one broadcast reply in its thread. */
-async function replyReopen(
-  { delivery, issue, execution }: PostMessageInput,
-  entry: Posted,
-  ports: PostMessagePorts,
-) {
-  const { finding } = delivery;
-  const thread = { channel: entry.slackChannel, threadTs: entry.slackTs };
-  const token = `${execution}/${delivery.deliveryId}`;
-  const claim = await ports.ledger.claimReopen(delivery.deliveryKey, 'slack', finding.updatedAt, token);
-  if (claim === 'held') throw new ClaimHeldError(`the reopen of ${delivery.deliveryKey} is being posted`);
-  if (claim === 'done' || !delivery.destinations.slack) {
-    return noted(issue, {
-      channel: thread.channel,
-      ts: thread.threadTs,
-      threadTs: thread.threadTs,
-      posted: false,
-    });
-  }
-  const message = buildSlackDeliveryMessage(delivery, {
-    ...messageContext(issue),
-    reopenCount: (entry.reopenCount ?? 0) + 1,
-  });
-  const reply = await ports.chat.post(
-    chatPost(message, thread.channel, { ts: thread.threadTs, broadcast: true }),
-  );
-  await ports.ledger.recordReopen(delivery.deliveryKey, 'slack', finding.updatedAt);
-  return noted(issue, { channel: reply.channel, ts: reply.ts, threadTs: thread.threadTs, posted: true });
-}
-
-/** Claim, post (unless below the policy's Slack threshold), then ledger the delivery and its members. */
-async function postOnce({ delivery, issue, execution }: PostMessageInput, ports: PostMessagePorts) {
-  const { ledger } = ports;
-  const claim = await ledger.claim(delivery.deliveryKey, `${execution}/${delivery.deliveryId}`, 'slack');
-  if (!claim.claimed) {
-    if (claim.current?.slackTs && claim.current.slackChannel) {
-      return noted(issue, { channel: claim.current.slackChannel, ts: claim.current.slackTs, posted: false });
-    }
-    throw new ClaimHeldError(`${delivery.deliveryKey} is being posted by another execution`);
-  }
-  const channel = delivery.route?.slackChannel ?? ports.channel;
-  const posted = delivery.destinations.slack
-    ? await ports.chat.post(chatPost(buildSlackDeliveryMessage(delivery, messageContext(issue)), channel))
-    : { channel: '', ts: '' };
-  await ledger.recordSlack(delivery.deliveryKey, posted, delivery.finding.updatedAt);
-  await ledger.recordMembers(otherMembers(delivery), {
+): Promise<void> {
+  const { delivery, issue } = input;
+  const complete = isComplete(delivery, issue);
+  await ports.ledger.recordMembers(otherMembers(delivery), {
     issueKey: issue.key || undefined,
     issueUrl: issue.url || undefined,
     slackChannel: posted.channel || undefined,
     slackTs: posted.ts || undefined,
     deliveryKey: delivery.deliveryKey,
+    announcedBy: delivery.deliveryId,
+    complete,
   });
-  if (delivery.group) await ledger.touchGroup(delivery.deliveryKey, delivery.members.length);
+  await ports.ledger.recordSlack(delivery.deliveryKey, posted, delivery.finding.updatedAt, complete);
+}
+
+/** The top-level message (unless below the policy's Slack threshold), then the delivery ledgered. */
+async function postTop(input: PostMessageInput, entry: FindingItem | undefined, ports: PostMessagePorts) {
+  const { delivery, issue } = input;
+  const channel = delivery.route?.slackChannel ?? ports.channel;
+  // One top-level message per finding, or per opening of a storm group.
+  const opening = (entry as Partial<GroupItem> | undefined)?.openedAt ?? '';
+  const posted = delivery.destinations.slack
+    ? await postOnce(
+        input,
+        ports,
+        `top|${delivery.deliveryKey}|${opening}`,
+        delivery,
+        { channel },
+        messageContext(issue),
+      )
+    : { channel: '', ts: '', posted: false };
+  await recordDelivered(input, { channel: posted.channel, ts: posted.ts, issueKey: issue.key }, ports);
+  if (delivery.group) await ports.ledger.touchGroup(delivery.deliveryKey, delivery.members.length);
   ports.log.info('delivered', { channel: posted.channel, ts: posted.ts, deliveryKey: delivery.deliveryKey });
-  return noted(issue, { channel: posted.channel, ts: posted.ts, posted: delivery.destinations.slack });
+  return noted(issue, posted);
+}
+
+/**
+ * The message exists already: when the issue was filed after it (Backlog was down at the time),
+ * update it to link the issue; then complete the delivery if it was not.
+ */
+async function completeRecorded(
+  input: PostMessageInput,
+  entry: Posted,
+  ports: PostMessagePorts,
+): Promise<PostedMessage> {
+  const { delivery, issue } = input;
+  const linkMissing = Boolean(issue.key) && entry.messageIssueKey !== issue.key;
+  if (linkMissing && delivery.destinations.slack) {
+    const message = buildSlackDeliveryMessage(delivery, messageContext(issue));
+    await ports.chat.update(entry.slackChannel, entry.slackTs, message);
+    ports.log.info('message updated with the issue filed since', { ts: entry.slackTs, issueKey: issue.key });
+  }
+  if (linkMissing || !DELIVERED_STATUSES.has(entry.status)) {
+    await recordDelivered(
+      input,
+      { channel: entry.slackChannel, ts: entry.slackTs, issueKey: issue.key },
+      ports,
+    );
+  }
+  return noted(issue, { channel: entry.slackChannel, ts: entry.slackTs, posted: false });
+}
+
+/** A finding Security Hub set back to NEW: one broadcast reply in its thread. */
+async function replyReopen(input: PostMessageInput, entry: Posted, ports: PostMessagePorts) {
+  const { delivery, issue } = input;
+  const { finding } = delivery;
+  const thread = { channel: entry.slackChannel, threadTs: entry.slackTs, broadcast: true };
+  const context = { ...messageContext(issue), reopenCount: (entry.reopenCount ?? 0) + 1 };
+  const name = `reopen|${delivery.deliveryKey}|${finding.updatedAt}`;
+  const reply = delivery.destinations.slack
+    ? await postOnce(input, ports, name, delivery, thread, context)
+    : undefined;
+  // Recorded once every destination has it: a reopen whose comment is still owed comes again.
+  if (isComplete(delivery, issue)) await ports.ledger.recordReopen(delivery.deliveryKey, finding.updatedAt);
+  const ref = reply ?? { channel: thread.channel, ts: thread.threadTs, posted: false };
+  return noted(issue, { ...ref, threadTs: thread.threadTs });
+}
+
+/** More findings for an open group: a reply for the members it announces, every member ledgered. */
+async function replyAppend(input: PostMessageInput, entry: FindingItem | undefined, ports: PostMessagePorts) {
+  const { delivery, issue } = input;
+  const { ledger } = ports;
+  if (!entry || !DELIVERED_STATUSES.has(entry.status)) {
+    throw new ClaimHeldError(`group ${delivery.deliveryKey} is still being opened by another delivery`);
+  }
+  const takeover = [...(entry.failedDeliveries ?? [])];
+  const announced = await ledger.claimMembers(
+    delivery.deliveryKey,
+    delivery.deliveryId,
+    delivery.members.map(memberKey),
+    takeover,
+  );
+  const members = delivery.members.filter((member) => announced.has(memberKey(member)));
+  const thread =
+    entry.slackTs && entry.slackChannel
+      ? { channel: entry.slackChannel, threadTs: entry.slackTs }
+      : undefined;
+  if (thread && delivery.destinations.slack && members.length > 0) {
+    const name = `append|${delivery.deliveryId}`;
+    await postOnce(input, ports, name, { ...delivery, members }, thread, messageContext(issue));
+  }
+  await ledger.recordMembers(otherMembers({ ...delivery, members }), {
+    issueKey: issue.key || entry.issueKey,
+    issueUrl: issue.url || entry.issueUrl,
+    slackChannel: entry.slackChannel,
+    slackTs: entry.slackTs,
+    deliveryKey: delivery.deliveryKey,
+    announcedBy: delivery.deliveryId,
+    complete: isComplete(delivery, issue),
+  });
+  await ledger.touchGroup(delivery.deliveryKey, members.length);
+  return noted(issue, { channel: entry.slackChannel ?? '', ts: entry.slackTs ?? '', posted: false });
 }

@@ -1,10 +1,16 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createReplayer, type ReplayResult, readEventFiles } from '../local/replayer.js';
+import { createReplayer, type Replayer, type ReplayResult, readEventFiles } from '../local/replayer.js';
 import type { Env } from '../local/sandbox.js';
 
 const SAMPLES = 'samples';
 const OUT_DIR = join('out', 'demo');
+
+/** Replay files through the sandbox, unreadable lines included (reported and kept). */
+async function replayFiles(replayer: Replayer, files: string[]): Promise<ReplayResult> {
+  const { events, unreadable } = await readEventFiles(files);
+  return replayer.replay(events, unreadable);
+}
 
 async function filesIn(dir: string, extension = '.json'): Promise<string[]> {
   return (await readdir(dir))
@@ -61,22 +67,22 @@ async function main(): Promise<number> {
     heading('1. sample events (GuardDuty, a Security Hub control, Inspector, Prowler LOW)');
     passes.push({
       title: 'samples',
-      result: await replayer.replay(await readEventFiles(await filesIn(join(SAMPLES, 'events')))),
+      result: await replayFiles(replayer, await filesIn(join(SAMPLES, 'events'))),
     });
     heading('2. the GuardDuty event again: must file nothing');
     passes.push({
       title: 'repeat',
-      result: await replayer.replay(await readEventFiles(await filesIn(join(SAMPLES, 'repeat')))),
+      result: await replayFiles(replayer, await filesIn(join(SAMPLES, 'repeat'))),
     });
     heading('3. CloudTrail.2 failed again (Security Hub reset it to NEW): a reopen');
     passes.push({
       title: 'reopen',
-      result: await replayer.replay(await readEventFiles(await filesIn(join(SAMPLES, 'reopen')))),
+      result: await replayFiles(replayer, await filesIn(join(SAMPLES, 'reopen'))),
     });
     heading('4. a storm: 12 S3.8 findings in one account at once: one grouped issue and message');
     passes.push({
       title: 'storm',
-      result: await replayer.replay(await readEventFiles(await filesIn(join(SAMPLES, 'storm'), '.jsonl'))),
+      result: await replayFiles(replayer, await filesIn(join(SAMPLES, 'storm'), '.jsonl')),
     });
 
     await mkdir(OUT_DIR, { recursive: true });

@@ -118,7 +118,8 @@ export async function redriveQueue(sqs: SqsSender, options: RedriveOptions): Pro
 /** Replay a dead-letter file written by `npm run replay` (JSON Lines of events) through the sandbox. */
 async function redriveFile(file: string, max: number, dryRun: boolean, print: (line: string) => void) {
   const { createReplayer, readEventFiles } = await import('../local/replayer.js');
-  const events = (await readEventFiles([file])).slice(0, max);
+  const read = await readEventFiles([file]);
+  const events = read.events.slice(0, max);
   if (dryRun) {
     for (const event of events) print(`would replay  ${describeMessage({ Body: JSON.stringify(event) })}`);
     print(`summary: would replay ${events.length} event(s) from ${file}`);
@@ -126,7 +127,7 @@ async function redriveFile(file: string, max: number, dryRun: boolean, print: (l
   }
   const replayer = await createReplayer({ print });
   try {
-    return (await replayer.replay(events)).exitCode;
+    return (await replayer.replay(events, read.unreadable)).exitCode;
   } finally {
     await replayer.close();
   }

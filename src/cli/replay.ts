@@ -11,10 +11,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     console.error('usage: npm run replay -- <event.json|events.jsonl>...');
     return 2;
   }
-  const events = await readEventFiles(files);
+  const { events, unreadable } = await readEventFiles(files);
   const replayer = await createReplayer({ env, deadLetterDir: env.REPLAY_DEAD_LETTER_DIR ?? '.dead-letter' });
   try {
-    const result = await replayer.replay(events);
+    const result = await replayer.replay(events, unreadable);
     return result.exitCode;
   } finally {
     await replayer.close();

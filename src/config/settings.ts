@@ -20,8 +20,21 @@ const accountNames = z
     }
   });
 
+const seconds = (fallback: number) => z.coerce.number().min(0).max(86_400).default(fallback);
+const millis = (fallback: number) => z.coerce.number().int().min(1).max(60_000).default(fallback);
+
 const ledgerSchema = z.object({
   LEDGER_TABLE: nonEmpty.default(DEFAULT_LEDGER_TABLE),
+});
+
+/** How the delivery tasks time things (README "Faults"): defaults for production, short in tests. */
+const taskSchema = ledgerSchema.extend({
+  /** How long after an attempt its create or post may still land. */
+  OUTCOME_SETTLE_SECONDS: seconds(60),
+  /** The longest wait (rate limit, unsettled attempt) a task hands to the workflow at once. */
+  MAX_WAIT_SECONDS: seconds(300),
+  /** How long a claim is held: longer than a task can run. */
+  CLAIM_STALE_SECONDS: seconds(45),
 });
 
 const dispatchSchema = ledgerSchema.extend({
@@ -40,7 +53,8 @@ const dispatchOutletsSchema = z.object({
   DEAD_LETTER_QUEUE_URL: z.url('must be the dead-letter queue URL'),
 });
 
-const slackSchema = ledgerSchema.extend({
+const slackSchema = taskSchema.extend({
+  SLACK_TIMEOUT_MS: millis(5_000),
   SLACK_CHANNEL: nonEmpty,
   SLACK_API_URL: optionalUrl,
   SLACK_BOT_TOKEN_PARAMETER: nonEmpty.optional(),
@@ -70,7 +84,8 @@ function jsonSetting<T extends z.ZodType>(schema: T, example: string) {
     });
 }
 
-const backlogSchema = ledgerSchema.extend({
+const backlogSchema = taskSchema.extend({
+  BACKLOG_TIMEOUT_MS: millis(5_000),
   BACKLOG_HOST: z
     .string()
     .trim()
@@ -103,6 +118,28 @@ function parse<T extends z.ZodType>(schema: T, env: Env): z.output<T> {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   return result.data;
+}
+
+/** The task settings every delivery task shares: timing and the claim lifetime. */
+function taskTiming(parsed: z.output<typeof taskSchema>) {
+  return {
+    timing: {
+      settleMs: parsed.OUTCOME_SETTLE_SECONDS * 1000,
+      maxWaitSeconds: parsed.MAX_WAIT_SECONDS,
+    },
+    claimStaleMs: parsed.CLAIM_STALE_SECONDS * 1000,
+  };
+}
+
+/**
+ * An API endpoint override (an emulator, a proxy) is for local runs only: inside Lambda it is
+ * refused, so a changed environment cannot send a token or a key elsewhere.
+ */
+function endpointOverride(env: Env, name: string, value: string | undefined): string | undefined {
+  if (value && env.AWS_LAMBDA_FUNCTION_NAME) {
+    throw new ConfigError(`${name}: an endpoint override is not allowed in a Lambda environment`);
+  }
+  return value;
 }
 
 /**
@@ -150,7 +187,9 @@ export function loadSlackSettings(env: Env) {
   return {
     ledgerTable: parsed.LEDGER_TABLE,
     channel: parsed.SLACK_CHANNEL,
-    apiUrl: parsed.SLACK_API_URL,
+    apiUrl: endpointOverride(env, 'SLACK_API_URL', parsed.SLACK_API_URL),
+    timeoutMs: parsed.SLACK_TIMEOUT_MS,
+    ...taskTiming(parsed),
     token: secretSource(env, 'SLACK_BOT_TOKEN_PARAMETER', 'SLACK_BOT_TOKEN'),
   };
 }
@@ -169,8 +208,34 @@ export function loadBacklogSettings(env: Env) {
       ...(parsed.BACKLOG_CUSTOM_FIELDS ? { customFields: parsed.BACKLOG_CUSTOM_FIELDS } : {}),
     },
     priorityOverrides: parsed.BACKLOG_PRIORITY_IDS ?? {},
-    apiUrl: parsed.BACKLOG_API_URL,
+    apiUrl: endpointOverride(env, 'BACKLOG_API_URL', parsed.BACKLOG_API_URL),
+    timeoutMs: parsed.BACKLOG_TIMEOUT_MS,
+    ...taskTiming(parsed),
     apiKey: secretSource(env, 'BACKLOG_API_KEY_PARAMETER', 'BACKLOG_API_KEY'),
   };
 }
 export type BacklogSettings = ReturnType<typeof loadBacklogSettings>;
+
+const markSchema = ledgerSchema.extend({
+  /** Waits (ms, comma separated) before retrying identifiers Security Hub could not update for a passing reason. */
+  MARK_RETRY_DELAYS_MS: z
+    .string()
+    .default('1000,2000')
+    .transform((text, ctx) => {
+      const delays = text
+        .split(',')
+        .filter((part) => part.trim() !== '')
+        .map(Number);
+      if (delays.some((delay) => !Number.isInteger(delay) || delay < 0 || delay > 10_000)) {
+        ctx.addIssue({ code: 'custom', message: 'must be comma-separated whole milliseconds up to 10000' });
+        return z.NEVER;
+      }
+      return delays;
+    }),
+});
+
+export function loadMarkSettings(env: Env) {
+  const parsed = parse(markSchema, env);
+  return { ledgerTable: parsed.LEDGER_TABLE, retryDelaysMs: parsed.MARK_RETRY_DELAYS_MS };
+}
+export type MarkSettings = ReturnType<typeof loadMarkSettings>;

@@ -6,6 +6,7 @@ import { BacklogTracker } from '../adapters/backlog.js';
 import { Ledger } from '../adapters/ledger.js';
 import { makeSecret } from '../adapters/secrets.js';
 import { type FileIssuePorts, fileIssue } from '../app/file-issue.js';
+import { systemClock } from '../app/ports.js';
 import { loadBacklogSettings } from '../config/settings.js';
 import { lambda, lazySecretClients, makeLogger, once } from './runtime.js';
 import { parseFileIssueInput } from './task-input.js';
@@ -19,7 +20,8 @@ export interface FileIssueDeps {
 export function makeHandler(deps: FileIssueDeps) {
   return lambda(
     deps.logger,
-    async (event: unknown) => fileIssue(parseFileIssueInput(event), deps.ports()),
+    async (event: unknown, context) =>
+      fileIssue(parseFileIssueInput(event, context.awsRequestId), deps.ports()),
     deps.ports,
   );
 }
@@ -33,15 +35,18 @@ export function defaultDeps(env: Env = process.env): FileIssueDeps {
     ports: once(() => {
       const settings = loadBacklogSettings(env);
       return {
-        ledger: new Ledger(dynamo, settings.ledgerTable),
+        ledger: new Ledger(dynamo, settings.ledgerTable, { claimStaleMs: settings.claimStaleMs }),
         tracker: new BacklogTracker({
           host: settings.host,
           apiUrl: settings.apiUrl,
+          timeoutMs: settings.timeoutMs,
           apiKeySource: settings.apiKey.parameter ?? 'BACKLOG_API_KEY',
           getApiKey: makeSecret(settings.apiKey, secretClients),
         }),
         target: settings.target,
         priorityOverrides: settings.priorityOverrides,
+        timing: settings.timing,
+        clock: systemClock,
         log: logger,
       };
     }),

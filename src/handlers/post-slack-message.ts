@@ -5,6 +5,7 @@ import { awsClientConfig, type Env } from '../adapters/aws-config.js';
 import { Ledger } from '../adapters/ledger.js';
 import { makeSecret } from '../adapters/secrets.js';
 import { SlackPoster } from '../adapters/slack.js';
+import { systemClock } from '../app/ports.js';
 import { type PostMessagePorts, postMessage } from '../app/post-message.js';
 import { loadSlackSettings } from '../config/settings.js';
 import { lambda, lazySecretClients, makeLogger, once } from './runtime.js';
@@ -19,7 +20,8 @@ export interface PostMessageDeps {
 export function makeHandler(deps: PostMessageDeps) {
   return lambda(
     deps.logger,
-    async (event: unknown) => postMessage(parsePostMessageInput(event), deps.ports()),
+    async (event: unknown, context) =>
+      postMessage(parsePostMessageInput(event, context.awsRequestId), deps.ports()),
     deps.ports,
   );
 }
@@ -33,13 +35,16 @@ export function defaultDeps(env: Env = process.env): PostMessageDeps {
     ports: once(() => {
       const settings = loadSlackSettings(env);
       return {
-        ledger: new Ledger(dynamo, settings.ledgerTable),
+        ledger: new Ledger(dynamo, settings.ledgerTable, { claimStaleMs: settings.claimStaleMs }),
         chat: new SlackPoster({
           apiUrl: settings.apiUrl,
+          timeoutMs: settings.timeoutMs,
           tokenSource: settings.token.parameter ?? 'SLACK_BOT_TOKEN',
           getToken: makeSecret(settings.token, secretClients),
         }),
         channel: settings.channel,
+        timing: settings.timing,
+        clock: systemClock,
         log: logger,
       };
     }),

@@ -98,6 +98,24 @@ export interface RunWorkflowOptions {
 }
 
 /**
+ * The definition with every Task's `TimeoutSeconds` set to `seconds` (tests run the functions with
+ * short timeouts; the state's must stay longer than the function's, as deployed).
+ */
+export function withTaskTimeouts(
+  definition: Record<string, unknown>,
+  seconds: number,
+): Record<string, unknown> {
+  const visit = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(visit);
+    if (typeof node !== 'object' || node === null) return node;
+    const record = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, visit(value)]));
+    if (record.Type === 'Task' && record.TimeoutSeconds !== undefined) record.TimeoutSeconds = seconds;
+    return record;
+  };
+  return visit(definition) as Record<string, unknown>;
+}
+
+/**
  * Run the real state machine definition in aws-local-stepfunctions, every Task state bound by name
  * to a local handler (the real Lambda handler, or the real AWS SDK client for SDK integrations).
  */
@@ -170,27 +188,51 @@ async function countTransitions(execution: {
   return { total, byState };
 }
 
-/** Bind a Lambda handler as a Task: input and result go through JSON, as Lambda's do. */
+/** What Lambda calls a function that ran past its timeout (the error Step Functions sees). */
+export const LAMBDA_TIMEOUT_ERROR = 'Sandbox.Timedout';
+
+/**
+ * Bind a Lambda handler as a Task: input and result go through JSON, as Lambda's do, and the
+ * invocation has the function's own timeout (its context's remaining time counts down from it).
+ * Past it the task fails with `Sandbox.Timedout`, as on Lambda, whatever the handler still does.
+ */
 export function lambdaTask(
   handler: (event: unknown, context: never) => Promise<unknown>,
   functionName: string,
+  timeoutMs = 30_000,
 ): TaskHandler {
   let invocation = 0;
   return async (input) => {
     invocation += 1;
+    const deadline = Date.now() + timeoutMs;
     const context = {
       functionName,
       functionVersion: '$LATEST',
       invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
       memoryLimitInMB: '256',
-      awsRequestId: `${functionName}-${process.pid}-${invocation}`,
+      awsRequestId: `${functionName}-${process.pid}-${invocation}-${Date.now().toString(36)}`,
       logGroupName: `/aws/lambda/${functionName}`,
       logStreamName: 'local',
       callbackWaitsForEmptyEventLoop: false,
-      getRemainingTimeInMillis: () => 30_000,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     };
-    const result = await handler(JSON.parse(JSON.stringify(input)), context as never);
-    return result === undefined ? null : JSON.parse(JSON.stringify(result));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new Error(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`);
+        error.name = LAMBDA_TIMEOUT_ERROR;
+        reject(error);
+      }, timeoutMs);
+    });
+    try {
+      const result = await Promise.race([
+        handler(JSON.parse(JSON.stringify(input)), context as never),
+        timedOut,
+      ]);
+      return result === undefined ? null : JSON.parse(JSON.stringify(result));
+    } finally {
+      clearTimeout(timer);
+    }
   };
 }
 

@@ -1,25 +1,23 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import {
-  BatchUpdateFindingsCommand,
-  type BatchUpdateFindingsCommandInput,
-  SecurityHubClient,
-} from '@aws-sdk/client-securityhub';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { awsClientConfig } from '../adapters/aws-config.js';
 import { Ledger } from '../adapters/ledger.js';
-import type { DispatchReport } from '../app/dispatch-batch.js';
+import type { DispatchReport, FindingOutcome } from '../app/dispatch-batch.js';
+import type { WorkflowInput } from '../app/ports.js';
 import { DISPATCH_BATCH_SIZE } from '../config/constants.js';
 import { loadPolicyFile, policyDefaultsFromEnv } from '../config/policy-file.js';
 import { loadDispatchSettings } from '../config/settings.js';
 import { chunk } from '../domain/delivery/delivery.js';
+import { isNotified } from '../domain/delivery/ledger-items.js';
 import { buildEventPattern, matchesEventPattern } from '../domain/finding/event-pattern.js';
 import { checkEnvelope, parseImportedEvent } from '../domain/finding/imported-event.js';
 import { FindingValidationError } from '../domain/finding/validation-error.js';
 import { evaluatePolicy, minimumThreshold, type NotificationPolicy } from '../domain/policy/policy.js';
 import * as dispatch from '../handlers/dispatch.js';
 import * as fileBacklogIssue from '../handlers/file-backlog-issue.js';
+import * as markFindings from '../handlers/mark-findings.js';
 import * as postSlackMessage from '../handlers/post-slack-message.js';
 import {
   lambdaTask,
@@ -28,6 +26,7 @@ import {
   sdkTask,
   type TaskHandler,
   type WorkflowRun,
+  withTaskTimeouts,
 } from './local-workflow.js';
 import { type Env, type Sandbox, startSandbox } from './sandbox.js';
 
@@ -61,42 +60,54 @@ export interface ReplayOptions {
   deadLetterDir?: string;
   /** Tests: the definition's retries and waits take milliseconds. */
   fastRetries?: boolean;
+  /** Each task function's timeout, as deployed (30 s); tests make it short. */
+  functionTimeoutMs?: number;
   print?: (line: string) => void;
 }
 
-/** One iteration of the workflow's Map: the `Delivered` or `DeliveryFailed` state's output. */
-type DeliveryResult =
-  | {
-      status: 'delivered';
-      deliveryId: string;
-      mode: string;
-      issue: { key: string; url: string; created: boolean };
-      slack: { channel: string; ts: string; posted: boolean };
-      marked: Array<{ identifiers: number; retried: Array<{ status: string; errorCode?: string }> }>;
-    }
-  | { status: 'failed'; deliveryId: string; deliveryKey: string; error: string };
+/** An event file's line that is not an event (not JSON): rejected, kept, its neighbours go on. */
+export interface UnreadableInput {
+  location: string;
+  reason: string;
+  raw: string;
+}
 
-/** Read events from files: one event, a JSON array of events, or JSON Lines. */
-export async function readEventFiles(paths: string[]): Promise<unknown[]> {
+/** The task functions' timeout in the stack (functions/*.yml; template-tested). */
+export const FUNCTION_TIMEOUT_MS = 30_000;
+
+/**
+ * Read events from files: one event, a JSON array of events, or JSON Lines. A line that is not
+ * JSON is reported with `file:line` and kept; the other lines are read.
+ */
+export async function readEventFiles(
+  paths: string[],
+): Promise<{ events: unknown[]; unreadable: UnreadableInput[] }> {
   const events: unknown[] = [];
+  const unreadable: UnreadableInput[] = [];
   for (const path of paths) {
     const text = (await readFile(path, 'utf8')).trim();
     if (text.length === 0) continue;
     try {
       const parsed = JSON.parse(text);
       events.push(...(Array.isArray(parsed) ? parsed : [parsed]));
+      continue;
     } catch {
-      text.split('\n').forEach((line, index) => {
-        if (line.trim().length === 0) return;
-        try {
-          events.push(JSON.parse(line));
-        } catch (error) {
-          throw new Error(`${path}:${index + 1}: not JSON: ${(error as Error).message}`);
-        }
-      });
+      // not one JSON document: JSON Lines
     }
+    text.split('\n').forEach((line, index) => {
+      if (line.trim().length === 0) return;
+      try {
+        events.push(JSON.parse(line));
+      } catch (error) {
+        unreadable.push({
+          location: `${path}:${index + 1}`,
+          reason: `not JSON: ${(error as Error).message}`,
+          raw: line,
+        });
+      }
+    });
   }
-  return events;
+  return { events, unreadable };
 }
 
 function rawKeys(event: unknown): string[] {
@@ -110,24 +121,30 @@ function rawKeys(event: unknown): string[] {
 const PATTERN_MISMATCH =
   'a field the pattern requires (Workflow.Status, RecordState, Severity.Label) is missing or differs';
 
-/** Why the rule passed over an event's findings, in the policy's words where it can tell. */
-function whyNotMatched(event: unknown, policy: NotificationPolicy): Array<{ key: string; reason: string }> {
-  try {
-    const parsed = parseImportedEvent(event);
-    const reasons = parsed.findings.map((finding) => {
+/**
+ * Why the rule passed over an event's findings: a malformed finding is rejected naming its field
+ * (as dispatch would); a sound one is filtered, in the policy's words where it can tell.
+ */
+function whyNotMatched(event: unknown, policy: NotificationPolicy): FindingResult[] {
+  const parsed = parseImportedEvent(event);
+  return [
+    ...parsed.findings.map((finding): FindingResult => {
       const outcome = evaluatePolicy(finding, policy);
-      return { key: finding.key, reason: outcome.action === 'filter' ? outcome.reason : PATTERN_MISMATCH };
-    });
-    return [
-      ...reasons,
-      ...parsed.rejected.map(({ raw }) => ({
-        key: rawKeys({ detail: { findings: [raw] } })[0] ?? '?',
-        reason: PATTERN_MISMATCH,
-      })),
-    ];
-  } catch {
-    return rawKeys(event).map((key) => ({ key, reason: PATTERN_MISMATCH }));
-  }
+      const reason = outcome.action === 'filter' ? outcome.reason : PATTERN_MISMATCH;
+      return {
+        key: finding.key,
+        outcome: 'filtered',
+        detail: `not matched by the EventBridge rule: ${reason}`,
+      };
+    }),
+    ...parsed.rejected.map(
+      ({ raw, error }): FindingResult => ({
+        key: rawKeys({ detail: { findings: [raw] } })[0] ?? `event ${error.eventId}`,
+        outcome: 'rejected',
+        detail: `event ${error.eventId}: ${error.field}: ${error.reason}`,
+      }),
+    ),
+  ];
 }
 
 /** The envelope's problem, in the words dispatch would reject it with; undefined when it is sound. */
@@ -141,30 +158,32 @@ function envelopeProblem(event: unknown): FindingValidationError | undefined {
   }
 }
 
-function resultsOf(run: WorkflowRun): DeliveryResult[] {
-  if (run.status === 'SUCCEEDED') return (run.output as { results: DeliveryResult[] }).results;
-  if (run.error === 'DeliveryFailed' && run.cause) return JSON.parse(run.cause) as DeliveryResult[];
-  return [];
-}
-
-const fakeContext = (functionName: string) =>
+const dispatchContext = () =>
   ({
-    functionName,
-    awsRequestId: `${functionName}-local`,
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    getRemainingTimeInMillis: () => 30_000,
+    functionName: 'dispatch',
+    awsRequestId: `dispatch-local-${Date.now().toString(36)}`,
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:dispatch',
+    getRemainingTimeInMillis: () => FUNCTION_TIMEOUT_MS,
   }) as never;
 
 export interface Replayer {
   sandbox: Sandbox;
-  replay(events: unknown[]): Promise<ReplayResult>;
+  replay(events: unknown[], unreadable?: UnreadableInput[]): Promise<ReplayResult>;
   close(): Promise<void>;
+}
+
+interface ReplayState {
+  results: FindingResult[];
+  rejectedEvents: unknown[];
+  /** Executions dispatch started, run after it returns (StartExecution does not wait for them). */
+  started: Array<{ input: WorkflowInput; name: string }>;
 }
 
 /**
  * The production path, locally: the rule's pattern, queue batches of the production size, the real
  * dispatch handler, the real workflow definition with its tasks bound to the real handlers and
- * clients, against the emulators (or whatever endpoints the environment names).
+ * clients (each with its own function timeout), against the emulators (or whatever endpoints the
+ * environment names). Nothing aborts a replay: every finding gets its line.
  */
 export async function createReplayer(options: ReplayOptions = {}): Promise<Replayer> {
   // Handler logs (Powertools JSON) would bury the replay's own report: warnings and errors only.
@@ -173,25 +192,30 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
   const print = options.print ?? ((line: string) => console.log(line));
   try {
     const settings = loadDispatchSettings(env);
-    const definition = await loadWorkflowDefinition({
+    const functionTimeoutMs = options.functionTimeoutMs ?? FUNCTION_TIMEOUT_MS;
+    const loaded = await loadWorkflowDefinition({
       region: env.AWS_REGION ?? 'us-east-1',
       accountId: '000000000000',
       refs: { LedgerTable: settings.ledgerTable },
     });
-    const securityHub = new SecurityHubClient(awsClientConfig(env, 'SECURITYHUB'));
+    // The states' timeouts stay longer than the functions' (as deployed: 40 s over 30 s).
+    const definition =
+      functionTimeoutMs === FUNCTION_TIMEOUT_MS
+        ? loaded
+        : withTaskTimeouts(loaded, Math.ceil((functionTimeoutMs * 4) / 3000));
     const dynamo = new DynamoDBClient(awsClientConfig(env, 'DYNAMODB'));
+    const task = (handler: Parameters<typeof lambdaTask>[0], name: string) =>
+      lambdaTask(handler, name, functionTimeoutMs);
     const resources: Record<string, TaskHandler> = {
-      fileBacklogIssue: lambdaTask(
+      fileBacklogIssue: task(
         fileBacklogIssue.makeHandler(fileBacklogIssue.defaultDeps(env)),
         'fileBacklogIssue',
       ),
-      postSlackMessage: lambdaTask(
+      postSlackMessage: task(
         postSlackMessage.makeHandler(postSlackMessage.defaultDeps(env)),
         'postSlackMessage',
       ),
-      'arn:aws:states:::aws-sdk:securityhub:batchUpdateFindings': sdkTask('SecurityHub', (p) =>
-        securityHub.send(new BatchUpdateFindingsCommand(p as unknown as BatchUpdateFindingsCommandInput)),
-      ),
+      markFindings: task(markFindings.makeHandler(markFindings.defaultDeps(env)), 'markFindings'),
       'arn:aws:states:::dynamodb:updateItem': sdkTask('DynamoDB', (p) =>
         dynamo.send(new UpdateItemCommand(p as unknown as UpdateItemCommandInput)),
       ),
@@ -200,45 +224,68 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
     const pattern = buildEventPattern(minimumThreshold(policy));
     const ledger = new Ledger(dynamo, settings.ledgerTable);
     let replayCount = 0;
+    let state: ReplayState | undefined;
 
-    // What the current replay's dispatch started and rejected: the local outlets of the handler.
-    let current: { runs: WorkflowRun[]; results: FindingResult[]; rejectedEvents: unknown[] } | undefined;
+    // Created once, as in a warm Lambda: its clients, settings and policy serve every replay.
+    const reports: DispatchReport[] = [];
     const outlets: dispatch.Outlets = () => ({
-      workflow: {
-        start: async (input, name) => {
-          current?.runs.push(
-            await runWorkflow(definition, input, { name, resources, fastRetries: options.fastRetries }),
-          );
-        },
-      },
+      workflow: { start: async (input, name) => void state?.started.push({ input, name }) },
       deadLetter: {
         send: async (rejections) => {
           for (const rejection of rejections) {
             const key = rawKeys(rejection.event)[0] ?? `event ${rejection.eventId}`;
-            current?.results.push({
-              key,
-              outcome: 'rejected',
-              detail: `event ${rejection.eventId}: ${rejection.field}: ${rejection.reason}`,
-            });
-            current?.rejectedEvents.push(rejection.event);
+            const detail = `event ${rejection.eventId}: ${rejection.field}: ${rejection.reason}`;
+            state?.results.push({ key, outcome: 'rejected', detail });
+            state?.rejectedEvents.push(rejection.event);
           }
         },
       },
     });
-    // Created once, as in a warm Lambda: its clients, settings and policy serve every replay.
-    const reports: DispatchReport[] = [];
-    const base = dispatch.defaultDeps(env, outlets);
-    const handler = dispatch.makeHandler({ ...base, onReport: (report) => reports.push(report) });
+    const handler = dispatch.makeHandler({
+      ...dispatch.defaultDeps(env, outlets),
+      onReport: (report) => reports.push(report),
+    });
 
-    const replay = async (events: unknown[]): Promise<ReplayResult> => {
+    /** One queue batch: dispatch, then the executions it started, each to its end. */
+    const runBatch = async (
+      batch: unknown[],
+      batchIndex: number,
+      current: ReplayState,
+    ): Promise<WorkflowRun[]> => {
+      const records = batch.map((event, index) =>
+        sqsRecord(event, `replay-${replayCount}-${batchIndex}-${index}`),
+      );
+      const response = (await handler(
+        { Records: records } as SQSEvent,
+        dispatchContext(),
+      )) as SQSBatchResponse;
+      const runs: WorkflowRun[] = [];
+      for (const { input, name } of current.started.splice(0)) {
+        runs.push(
+          await runWorkflow(definition, input, { name, resources, fastRetries: options.fastRetries }),
+        );
+      }
+      for (const report of reports.splice(0)) {
+        reportOutcomes(report, current.results);
+        await collectDeliveries(report, runs, current.results, ledger);
+      }
+      if (response.batchItemFailures.length > 0) {
+        print(
+          `batch ${batchIndex}: ${response.batchItemFailures.length} record(s) would return to the queue`,
+        );
+      }
+      return runs;
+    };
+
+    const replay = async (events: unknown[], unreadable: UnreadableInput[] = []): Promise<ReplayResult> => {
       replayCount += 1;
-      const state = {
-        runs: [] as WorkflowRun[],
-        results: [] as FindingResult[],
-        rejectedEvents: [] as unknown[],
-      };
-      current = state;
-      const { results, runs, rejectedEvents } = state;
+      const current: ReplayState = { results: [], rejectedEvents: [], started: [] };
+      state = current;
+      const { results, rejectedEvents } = current;
+      for (const line of unreadable) {
+        results.push({ key: line.location, outcome: 'rejected', detail: line.reason });
+        rejectedEvents.push(line.raw);
+      }
       const queued: unknown[] = [];
       for (const event of events) {
         const problem = envelopeProblem(event);
@@ -252,61 +299,44 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
         } else if (matchesEventPattern(event, pattern)) {
           queued.push(event);
         } else {
-          for (const { key, reason } of whyNotMatched(event, policy)) {
+          const reasons = whyNotMatched(event, policy);
+          results.push(...reasons);
+          if (reasons.some((reason) => reason.outcome === 'rejected')) rejectedEvents.push(event);
+        }
+      }
+
+      const runs: WorkflowRun[] = [];
+      for (const [batchIndex, batch] of chunk(queued, DISPATCH_BATCH_SIZE).entries()) {
+        try {
+          runs.push(...(await runBatch(batch, batchIndex, current)));
+        } catch (error) {
+          // The replay goes on: this batch's findings are reported failed, the next batches run.
+          for (const key of batch.flatMap(rawKeys)) {
             results.push({
               key,
-              outcome: 'filtered',
-              detail: `not matched by the EventBridge rule: ${reason}`,
+              outcome: 'failed',
+              detail: `batch ${batchIndex}: ${(error as Error).name}: ${(error as Error).message}`,
             });
           }
         }
       }
+      state = undefined;
 
-      for (const [batchIndex, batch] of chunk(queued, DISPATCH_BATCH_SIZE).entries()) {
-        const records = batch.map((event, index) =>
-          sqsRecord(event, `replay-${replayCount}-${batchIndex}-${index}`),
-        );
-        const response = (await handler(
-          { Records: records } as SQSEvent,
-          fakeContext('dispatch'),
-        )) as SQSBatchResponse;
-        for (const report of reports.splice(0)) {
-          reportOutcomes(report, results);
-          const reportRuns = runs.filter((candidate) =>
-            report.executions.some((e) => e.name === candidate.name),
-          );
-          await collectDeliveries(report, reportRuns, results, ledger);
-        }
-        if (response.batchItemFailures.length > 0) {
-          print(
-            `batch ${batchIndex}: ${response.batchItemFailures.length} record(s) would return to the queue`,
-          );
-        }
-      }
-      current = undefined;
-
-      let rejectedFile: string | undefined;
-      if (rejectedEvents.length > 0) {
-        const dir = options.deadLetterDir ?? '.dead-letter';
-        await mkdir(dir, { recursive: true });
-        rejectedFile = resolve(
-          join(dir, `replay-${new Date().toISOString().replace(/[:.]/g, '-')}-${replayCount}.jsonl`),
-        );
-        await writeFile(rejectedFile, `${rejectedEvents.map((e) => JSON.stringify(e)).join('\n')}\n`);
-      }
+      const rejectedFile = await writeRejected(
+        rejectedEvents,
+        options.deadLetterDir ?? '.dead-letter',
+        replayCount,
+      );
       const exitCode = results.some((r) => r.outcome === 'rejected' || r.outcome === 'failed') ? 1 : 0;
       for (const result of results) print(formatResult(result));
       print(formatSummary(results, rejectedFile));
-      const replayResult: ReplayResult = { results, runs, exitCode };
-      if (rejectedFile) replayResult.rejectedFile = rejectedFile;
-      return replayResult;
+      return { results, runs, exitCode, ...(rejectedFile ? { rejectedFile } : {}) };
     };
 
     return {
       sandbox,
       replay,
       close: async () => {
-        securityHub.destroy();
         dynamo.destroy();
         await sandbox.close();
       },
@@ -317,14 +347,37 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
   }
 }
 
+/** Rejected input as JSON Lines (an event per line, or the unreadable line as it was), replayable. */
+async function writeRejected(
+  rejected: unknown[],
+  dir: string,
+  replayCount: number,
+): Promise<string | undefined> {
+  if (rejected.length === 0) return undefined;
+  await mkdir(dir, { recursive: true });
+  const file = resolve(
+    join(dir, `replay-${new Date().toISOString().replace(/[:.]/g, '-')}-${replayCount}.jsonl`),
+  );
+  const lines = rejected.map((entry) => (typeof entry === 'string' ? entry : safeStringify(entry)));
+  await writeFile(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    return JSON.stringify({ unserializable: (error as Error).message });
+  }
+}
+
 /** What dispatch decided without the workflow: filtered, suppressed, already filed, not started. */
 function reportOutcomes(report: DispatchReport, results: FindingResult[]): void {
   for (const outcome of report.outcomes) {
     if (outcome.outcome === 'filtered')
       results.push({ key: outcome.key, outcome: 'filtered', detail: outcome.reason });
-    if (outcome.outcome === 'suppressed') {
+    if (outcome.outcome === 'suppressed')
       results.push({ key: outcome.key, outcome: 'suppressed', detail: `rule ${outcome.rule}` });
-    }
     if (outcome.outcome === 'already-filed') {
       const { key, issueKey, slackTs } = outcome;
       results.push({ key, outcome: 'already filed', issueKey, slackTs });
@@ -354,43 +407,60 @@ function sqsRecord(event: unknown, messageId: string): SQSRecord {
   };
 }
 
-/** Each queued finding's outcome, from its execution's results; a failure's cause from the ledger. */
+/** The delivery ids an execution reports failed: its results, or its failure's cause. */
+function failedDeliveries(run: WorkflowRun): Set<string> | 'all' {
+  if (run.status === 'SUCCEEDED') {
+    const results = (run.output as { results?: Array<{ status: string; deliveryId: string }> }).results ?? [];
+    return new Set(results.filter((r) => r.status === 'failed').map((r) => r.deliveryId));
+  }
+  const listed = run.error === 'DeliveryFailed' ? /(\[.*\])\s*$/.exec(run.cause ?? '')?.[1] : undefined;
+  if (!listed) return 'all';
+  return new Set(JSON.parse(listed) as string[]);
+}
+
+/** Each queued finding's outcome: its execution's verdict, and the ledger's record of what happened. */
 async function collectDeliveries(
   report: DispatchReport,
   runs: WorkflowRun[],
   results: FindingResult[],
   ledger: Pick<Ledger, 'get'>,
 ): Promise<void> {
-  const deliveries = runs.flatMap(resultsOf);
-  const failedRun = runs.find((run) => run.status === 'FAILED' && run.error !== 'DeliveryFailed');
+  const byName = new Map(runs.map((run) => [run.name, run]));
+  const verdicts = report.executions.map((execution) => {
+    const run = byName.get(execution.name);
+    return { run, failed: run ? failedDeliveries(run) : ('all' as const) };
+  });
   for (const outcome of report.outcomes) {
     if (outcome.outcome !== 'queued') continue;
-    const delivery = deliveries.find((d) => d.deliveryId === outcome.deliveryId);
-    if (delivery?.status === 'delivered') {
-      const unprocessed = delivery.marked
-        .flatMap((chunk) => chunk.retried)
-        .filter((r) => r.status !== 'marked');
-      const base = { key: outcome.key, issueKey: delivery.issue.key, slackTs: delivery.slack.ts };
-      if (unprocessed.length > 0) {
-        const codes = [...new Set(unprocessed.map((u) => u.errorCode))].join(', ');
-        results.push({ ...base, outcome: 'failed', detail: `delivered, not marked NOTIFIED: ${codes}` });
-      } else {
-        results.push({ ...base, outcome: outcome.mode === 'reopen' ? 'reopened' : 'notified' });
-      }
-    } else if (delivery?.status === 'failed') {
-      const recorded = (await ledger.get(delivery.deliveryKey))?.lastError;
-      results.push({
-        key: outcome.key,
-        outcome: 'failed',
-        detail: recorded ? firstLine(recorded) : delivery.error,
-      });
-    } else {
-      const detail = failedRun
-        ? `execution ${failedRun.name}: ${failedRun.error}: ${failedRun.cause ?? ''}`
-        : 'no result from the workflow';
-      results.push({ key: outcome.key, outcome: 'failed', detail });
-    }
+    const verdict = verdicts.find((v) => v.failed === 'all' || v.failed.has(outcome.deliveryId));
+    results.push(await queuedResult(outcome, verdict?.run, verdict !== undefined, ledger));
   }
+}
+
+async function queuedResult(
+  outcome: Extract<FindingOutcome, { outcome: 'queued' }>,
+  run: WorkflowRun | undefined,
+  failed: boolean,
+  ledger: Pick<Ledger, 'get'>,
+): Promise<FindingResult> {
+  const item = await ledger.get(outcome.key);
+  const base = { key: outcome.key, issueKey: item?.issueKey, slackTs: item?.slackTs };
+  if (!failed && isNotified(item?.status)) {
+    return { ...base, outcome: outcome.mode === 'reopen' ? 'reopened' : 'notified' };
+  }
+  const delivery = outcome.deliveryKey === outcome.key ? item : await ledger.get(outcome.deliveryKey);
+  const why = item?.markError
+    ? `delivered, not marked: ${firstLine(item.markError)}`
+    : item?.status === 'POSTED'
+      ? `message posted, issue not filed yet: ${firstLine(delivery?.lastError ?? item.lastError ?? '')}`
+      : delivery?.lastError
+        ? firstLine(delivery.lastError)
+        : run && run.status === 'FAILED' && run.error !== 'DeliveryFailed'
+          ? `execution ${run.name}: ${run.error}: ${run.cause ?? ''}`
+          : item?.status === 'MARK_PENDING'
+            ? 'delivered, not marked'
+            : 'no result from the workflow';
+  return { ...base, outcome: 'failed', detail: why };
 }
 
 /** `Error: Cause` as recorded; a Lambda cause is JSON with errorType and errorMessage. */

@@ -3,9 +3,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BacklogTracker, type BacklogTrackerOptions } from '../../src/adapters/backlog.js';
 import { Ledger } from '../../src/adapters/ledger.js';
 import { SlackPoster, type SlackPosterOptions } from '../../src/adapters/slack.js';
-import type { FileIssueInput, FileIssuePorts } from '../../src/app/file-issue.js';
-import type { IssueTarget } from '../../src/app/ports.js';
-import type { PostMessageInput, PostMessagePorts } from '../../src/app/post-message.js';
+import { type FileIssueInput, type FileIssuePorts, fileIssue } from '../../src/app/file-issue.js';
+import { type IssueTarget, systemClock, type Timing } from '../../src/app/ports.js';
+import {
+  type PostedMessage,
+  type PostMessageInput,
+  type PostMessagePorts,
+  postMessage,
+} from '../../src/app/post-message.js';
+import { isWait, type WaitResult } from '../../src/app/task-results.js';
 import { findingMarker, markerLine } from '../../src/domain/backlog/marker.js';
 import { buildDelivery, type DeliveryMode, type IssueRef } from '../../src/domain/delivery/delivery.js';
 import type { Finding } from '../../src/domain/finding/finding.js';
@@ -57,7 +63,7 @@ export interface TaskHarness {
   dynamoClient: DynamoDBClient;
   table: string;
   ledger: Ledger;
-  /** Every wait the trackers' / posters' sleep was asked for, in ms (the sleep itself is ~1 ms). */
+  /** Every wait a task handed to the workflow, in ms (waited out in ~1 ms). */
   backlogWaits: number[];
   slackWaits: number[];
   backlogResponses: BacklogResponse[];
@@ -68,8 +74,20 @@ export interface TaskHarness {
   /** A real tracker on the emulator, the harness's options overridden. */
   makeTracker(overrides?: Partial<BacklogTrackerOptions>): BacklogTracker;
   makePoster(overrides?: Partial<SlackPosterOptions>): SlackPoster;
-  makeFileIssueDeps(overrides?: { tracker?: BacklogTracker; target?: Partial<IssueTarget> }): FileIssuePorts;
-  makePostMessageDeps(overrides?: { poster?: SlackPoster; channel?: string }): PostMessagePorts;
+  makeFileIssueDeps(overrides?: {
+    tracker?: BacklogTracker;
+    target?: Partial<IssueTarget>;
+    timing?: Partial<Timing>;
+  }): FileIssuePorts;
+  makePostMessageDeps(overrides?: {
+    poster?: SlackPoster;
+    channel?: string;
+    timing?: Partial<Timing>;
+  }): PostMessagePorts;
+  /** One FileBacklogIssue task as the workflow runs it: a fresh attempt, its waits waited out (recorded in backlogWaits). */
+  fileIssue(input: TaskInput<FileIssueInput>, ports?: FileIssuePorts): Promise<IssueRef>;
+  /** One PostSlackMessage task as the workflow runs it (its waits recorded in slackWaits). */
+  postMessage(input: TaskInput<PostMessageInput>, ports?: PostMessagePorts): Promise<PostedMessage>;
   /** The issues whose description carries this finding's marker line. */
   issuesOf(findingKey: string): BacklogIssueRecord[];
   /** Slack messages / chat.postMessage calls carrying this text (e.g. a finding's unique Id part). */
@@ -84,10 +102,29 @@ export interface TaskHarnessOptions {
   channel?: string;
 }
 
-const fastSleep = (waits: number[]) => (ms: number) => {
-  waits.push(ms);
-  return new Promise<void>((resolve) => setTimeout(resolve, 1));
-};
+/** The harness's timing: an earlier attempt's outcome settles at once. */
+export const HARNESS_TIMING: Timing = { settleMs: 0, maxWaitSeconds: 30 };
+
+/** A task input, its attempt optional (each run gets a fresh one, as each Lambda invocation does). */
+export type TaskInput<T extends { attempt: string }> = Omit<T, 'attempt'> & { attempt?: string };
+
+/**
+ * Run a task as the workflow does: a fresh attempt id each call; a wait result is recorded in
+ * `waits` (ms), waited out in ~1 ms and the task called again, at most 6 times.
+ */
+export async function runTask<I extends { attempt: string }, R>(
+  task: (input: I) => Promise<R | WaitResult>,
+  input: TaskInput<I>,
+  waits: number[] = [],
+): Promise<R> {
+  for (let wait = 0; ; wait++) {
+    const result = await task({ ...input, attempt: input.attempt ?? randomUUID() } as I);
+    if (!isWait(result)) return result;
+    if (wait >= 6) throw new Error(`still asked to wait after 6 waits: ${result.reason}`);
+    waits.push(result.waitSeconds * 1000);
+    await new Promise<void>((resolve) => setTimeout(resolve, 1));
+  }
+}
 
 /**
  * The Slack and Backlog emulators and dynalite on 127.0.0.1, a fresh ledger table, and the REAL
@@ -130,7 +167,7 @@ export async function startTaskHarness(options: TaskHarnessOptions = {}): Promis
       getApiKey: async () => backlog.apiKey,
       apiKeySource: BACKLOG_KEY_PARAMETER,
       fetch: recordingFetch,
-      sleep: fastSleep(backlogWaits),
+      timeoutMs: 2_000,
       ...overrides,
     });
   const makePoster = (overrides: Partial<SlackPosterOptions> = {}) =>
@@ -138,7 +175,7 @@ export async function startTaskHarness(options: TaskHarnessOptions = {}): Promis
       apiUrl: slack.url,
       getToken: async () => slack.token,
       tokenSource: SLACK_TOKEN_PARAMETER,
-      sleep: fastSleep(slackWaits),
+      timeoutMs: 2_000,
       ...overrides,
     });
   const tracker = makeTracker();
@@ -147,20 +184,32 @@ export async function startTaskHarness(options: TaskHarnessOptions = {}): Promis
   const baseTarget = options.target ?? DEFAULT_TARGET;
 
   const makeFileIssueDeps = (
-    overrides: { tracker?: BacklogTracker; target?: Partial<IssueTarget> } = {},
+    overrides: { tracker?: BacklogTracker; target?: Partial<IssueTarget>; timing?: Partial<Timing> } = {},
   ): FileIssuePorts => {
     const target = { ...baseTarget, ...overrides.target };
     const chosen = overrides.tracker ?? tracker;
-    return { ledger, tracker: chosen, target, priorityOverrides: {}, log: logger };
+    const timing = { ...HARNESS_TIMING, ...overrides.timing };
+    return {
+      ledger,
+      tracker: chosen,
+      target,
+      priorityOverrides: {},
+      timing,
+      clock: systemClock,
+      log: logger,
+    };
   };
   const makePostMessageDeps = (
-    overrides: { poster?: SlackPoster; channel?: string } = {},
+    overrides: { poster?: SlackPoster; channel?: string; timing?: Partial<Timing> } = {},
   ): PostMessagePorts => {
     const channel = overrides.channel ?? options.channel ?? SLACK_CHANNEL;
     const chosen = overrides.poster ?? poster;
-    return { ledger, chat: chosen, channel, log: logger };
+    const timing = { ...HARNESS_TIMING, ...overrides.timing };
+    return { ledger, chat: chosen, channel, timing, clock: systemClock, log: logger };
   };
 
+  const fileIssueDeps = makeFileIssueDeps();
+  const postMessageDeps = makePostMessageDeps();
   const carries = (value: unknown, text: string) => JSON.stringify(value).includes(text);
   return {
     slack,
@@ -174,12 +223,16 @@ export async function startTaskHarness(options: TaskHarnessOptions = {}): Promis
     backlogResponses,
     tracker,
     poster,
-    fileIssueDeps: makeFileIssueDeps(),
-    postMessageDeps: makePostMessageDeps(),
+    fileIssueDeps,
+    postMessageDeps,
     makeTracker,
     makePoster,
     makeFileIssueDeps,
     makePostMessageDeps,
+    fileIssue: (input, ports = fileIssueDeps) =>
+      runTask((attempt) => fileIssue(attempt, ports), input, backlogWaits),
+    postMessage: (input, ports = postMessageDeps) =>
+      runTask((attempt) => postMessage(attempt, ports), input, slackWaits),
     issuesOf: (findingKey) => {
       const line = markerLine(findingMarker(findingKey));
       return backlog.issues.filter((issue) => issue.description.includes(line));
@@ -248,16 +301,16 @@ export function fileIssueInput(
   event: ImportedEvent,
   execution: string,
   mode: DeliveryMode = 'new',
-): FileIssueInput {
+): TaskInput<FileIssueInput> {
   return { delivery: buildDelivery(findingOf(event), mode), execution };
 }
 
 /** The PostSlackMessage task input: the same delivery plus what FileBacklogIssue returned. */
 export function postMessageInput(
-  input: FileIssueInput,
+  input: TaskInput<FileIssueInput>,
   issue: IssueRef,
   execution = input.execution,
-): PostMessageInput {
+): TaskInput<PostMessageInput> {
   return { delivery: input.delivery, issue, execution };
 }
 

@@ -6,7 +6,6 @@ import {
   BacklogRequestError,
   ClaimHeldError,
 } from '../../src/app/errors.js';
-import { fileIssue } from '../../src/app/file-issue.js';
 import {
   BACKLOG_KEY_PARAMETER,
   BACKLOG_NOTATION_PROJECT,
@@ -40,9 +39,9 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
     const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-lost-response');
     h.backlog.failNext(CREATE, { dropResponse: true });
 
-    const firstAttempt = await rejectionOf(fileIssue(input, h.fileIssueDeps));
+    const firstAttempt = await rejectionOf(h.fileIssue(input));
     const issuesAfterLoss = h.issuesOf(input.delivery.deliveryKey).length;
-    const retry = await fileIssue(input, h.fileIssueDeps);
+    const retry = await h.fileIssue(input);
 
     expect(firstAttempt).toBeInstanceOf(BacklogRequestError);
     expect(issuesAfterLoss).toBe(1);
@@ -59,9 +58,9 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
   it('returns the recorded key when a task that succeeded is retried', async () => {
     const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-retried-task');
 
-    const first = await fileIssue(input, h.fileIssueDeps);
+    const first = await h.fileIssue(input);
     const creates = createCalls().length;
-    const again = await fileIssue(input, h.fileIssueDeps);
+    const again = await h.fileIssue(input);
 
     expect(first.created).toBe(true);
     expect(again).toEqual({ ...first, created: false });
@@ -72,8 +71,8 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
   it('files one issue when the same event is delivered twice by two executions', async () => {
     const event = uniqueEvent(GUARDDUTY, uniqueLabel());
 
-    const first = await fileIssue(fileIssueInput(event, 'exec-delivery-1'), h.fileIssueDeps);
-    const second = await fileIssue(fileIssueInput(event, 'exec-delivery-2'), h.fileIssueDeps);
+    const first = await h.fileIssue(fileIssueInput(event, 'exec-delivery-1'));
+    const second = await h.fileIssue(fileIssueInput(event, 'exec-delivery-2'));
 
     expect(second).toEqual({ ...first, created: false });
     expect(h.issuesOf(findingOf(event).key)).toHaveLength(1);
@@ -85,8 +84,8 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
     const b = fileIssueInput(event, 'exec-race-b');
     const inputs = [a, b];
 
-    const settled = await Promise.allSettled(inputs.map((input) => fileIssue(input, h.fileIssueDeps)));
-    const retries = await Promise.all(inputs.map((input) => fileIssue(input, h.fileIssueDeps)));
+    const settled = await Promise.allSettled(inputs.map((input) => h.fileIssue(input)));
+    const retries = await Promise.all(inputs.map((input) => h.fileIssue(input)));
 
     const issues = h.issuesOf(a.delivery.deliveryKey);
     expect(issues).toHaveLength(1);
@@ -102,11 +101,11 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
 
   it('comments on the existing issue when the finding is reopened, and only once when the reopen repeats', async () => {
     const event = uniqueEvent(CONTROL, uniqueLabel());
-    const filed = await fileIssue(fileIssueInput(event, 'exec-new'), h.fileIssueDeps);
+    const filed = await h.fileIssue(fileIssueInput(event, 'exec-new'));
     const reopen = fileIssueInput(reopenedEvent(event, '2030-01-02T00:00:00Z'), 'exec-reopen', 'reopen');
 
-    const first = await fileIssue(reopen, h.fileIssueDeps);
-    const repeated = await fileIssue(reopen, h.fileIssueDeps);
+    const first = await h.fileIssue(reopen);
+    const repeated = await h.fileIssue(reopen);
 
     expect(first).toEqual({ ...filed, created: false });
     expect(repeated).toEqual(first);
@@ -119,15 +118,15 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
 
   it('comments once when the same reopen arrives from two executions at once', async () => {
     const event = uniqueEvent(CONTROL, uniqueLabel());
-    const filed = await fileIssue(fileIssueInput(event, 'exec-new'), h.fileIssueDeps);
+    const filed = await h.fileIssue(fileIssueInput(event, 'exec-new'));
     const reopened = reopenedEvent(event, '2030-01-05T00:00:00Z');
     const inputs = [
       fileIssueInput(reopened, 'exec-a', 'reopen'),
       fileIssueInput(reopened, 'exec-b', 'reopen'),
     ];
 
-    const settled = await Promise.allSettled(inputs.map((input) => fileIssue(input, h.fileIssueDeps)));
-    const retries = await Promise.all(inputs.map((input) => fileIssue(input, h.fileIssueDeps)));
+    const settled = await Promise.allSettled(inputs.map((input) => h.fileIssue(input)));
+    const retries = await Promise.all(inputs.map((input) => h.fileIssue(input)));
 
     for (const outcome of settled) {
       if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(ClaimHeldError);
@@ -138,12 +137,12 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
 
   it('comments once when the answer to the reopen comment is lost and the task is retried', async () => {
     const event = uniqueEvent(CONTROL, uniqueLabel());
-    const filed = await fileIssue(fileIssueInput(event, 'exec-new'), h.fileIssueDeps);
+    const filed = await h.fileIssue(fileIssueInput(event, 'exec-new'));
     const reopen = fileIssueInput(reopenedEvent(event, '2030-01-07T00:00:00Z'), 'exec-reopen', 'reopen');
     h.backlog.failNext({ method: 'POST', path: /\/comments$/ }, { dropResponse: true });
 
-    const first = await fileIssue(reopen, h.fileIssueDeps).catch((error: Error) => error);
-    const retry = await fileIssue(reopen, h.fileIssueDeps);
+    const first = await h.fileIssue(reopen).catch((error: Error) => error);
+    const retry = await h.fileIssue(reopen);
 
     expect(first).toBeInstanceOf(Error);
     expect(retry.key).toBe(filed.key);
@@ -152,13 +151,13 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
 
   it('sets a closed issue back to Open with the reopen comment in the same write', async () => {
     const event = uniqueEvent(CONTROL, uniqueLabel());
-    const filed = await fileIssue(fileIssueInput(event, 'exec-new'), h.fileIssueDeps);
+    const filed = await h.fileIssue(fileIssueInput(event, 'exec-new'));
     const record = h.backlog.issue(filed.key);
     if (record) record.statusId = 4;
     const reopen = fileIssueInput(reopenedEvent(event, '2030-02-03T00:00:00Z'), 'exec-reopen', 'reopen');
 
-    await fileIssue(reopen, h.fileIssueDeps);
-    await fileIssue(reopen, h.fileIssueDeps);
+    await h.fileIssue(reopen);
+    await h.fileIssue(reopen);
 
     expect(h.backlog.issue(filed.key)?.statusId).toBe(1);
     const comments = h.backlog.commentsOf(filed.key);
@@ -175,13 +174,13 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
     });
   });
 
-  it('waits out a 429 until X-RateLimit-Reset and creates the issue once', async () => {
+  it('hands a 429 to the workflow to wait until X-RateLimit-Reset, then creates the issue once', async () => {
     const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-rate-limited');
-    h.backlog.failNext(CREATE, { status: 429, resetInSeconds: 1 });
+    h.backlog.failNext(CREATE, { status: 429, resetInSeconds: 2 });
     const waitsBefore = h.backlogWaits.length;
     const responsesBefore = h.backlogResponses.length;
 
-    const result = await fileIssue(input, h.fileIssueDeps);
+    const result = await h.fileIssue(input);
 
     expect(result.created).toBe(true);
     expect(h.issuesOf(input.delivery.deliveryKey)).toHaveLength(1);
@@ -189,22 +188,22 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
     const waits = h.backlogWaits.slice(waitsBefore);
     expect(limited).toBeDefined();
     expect(waits).toHaveLength(1);
-    // ≈ reset − now: the tracker adds a small margin and reads its clock a moment after the answer.
+    // The wait is reset − now, in whole seconds (rounded up).
     const untilReset = Math.max(0, (limited?.rateLimitReset ?? 0) * 1000 - (limited?.receivedAt ?? 0));
-    expect(untilReset).toBeLessThanOrEqual(1000);
+    expect(untilReset).toBeLessThanOrEqual(2000);
     expect(waits[0]).toBeGreaterThanOrEqual(untilReset);
-    expect(waits[0]).toBeLessThanOrEqual(untilReset + 500);
+    expect(waits[0]).toBeLessThanOrEqual(untilReset + 1000);
   });
 
-  it('fails with BacklogRateLimitError when the reset is beyond maxRateLimitWaitMs, and a later retry files once', async () => {
-    const deps = h.makeFileIssueDeps({ tracker: h.makeTracker({ maxRateLimitWaitMs: 2_000 }) });
+  it('fails with BacklogRateLimitError when the reset is beyond the longest wait, and a later retry files once', async () => {
+    const deps = h.makeFileIssueDeps({ timing: { maxWaitSeconds: 2 } });
     const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-rate-limited-long');
     h.backlog.failNext(CREATE, { status: 429, resetInSeconds: 60 });
     const waitsBefore = h.backlogWaits.length;
 
-    const error = await rejectionOf(fileIssue(input, deps));
+    const error = await rejectionOf(h.fileIssue(input, deps));
     const issuesAfterFailure = h.issuesOf(input.delivery.deliveryKey).length;
-    const retry = await fileIssue(input, deps);
+    const retry = await h.fileIssue(input, deps);
 
     expect(error).toBeInstanceOf(BacklogRateLimitError);
     expect(error.message).toMatch(/resets in \d+s/);
@@ -218,7 +217,7 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
     const deps = h.makeFileIssueDeps({ tracker: h.makeTracker({ getApiKey: async () => 'not-the-key' }) });
     const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-wrong-key');
 
-    const error = await rejectionOf(fileIssue(input, deps));
+    const error = await rejectionOf(h.fileIssue(input, deps));
 
     expect(error).toBeInstanceOf(BacklogAuthError);
     expect(error.message).toContain(BACKLOG_KEY_PARAMETER);
@@ -230,7 +229,7 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
     const deps = h.makeFileIssueDeps({ tracker: h.makeTracker(), target: { projectKey: 'NOSUCH' } });
     const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-unknown-project');
 
-    const error = await rejectionOf(fileIssue(input, deps));
+    const error = await rejectionOf(h.fileIssue(input, deps));
 
     expect(error).toBeInstanceOf(BacklogConfigError);
     expect(error.message).toContain('BACKLOG_PROJECT_KEY');
@@ -241,7 +240,7 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
     const deps = h.makeFileIssueDeps({ target: { issueTypeName: 'Incident' } });
     const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-unknown-type');
 
-    const error = await rejectionOf(fileIssue(input, deps));
+    const error = await rejectionOf(h.fileIssue(input, deps));
 
     expect(error).toBeInstanceOf(BacklogConfigError);
     expect(error.message).toContain('BACKLOG_ISSUE_TYPE');
@@ -260,7 +259,7 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
     it('writes markdown (``` fences, escaped title) for a markdown project', async () => {
       const input = fileIssueInput(hostileEvent(), 'exec-markdown');
 
-      const result = await fileIssue(input, h.fileIssueDeps);
+      const result = await h.fileIssue(input);
 
       const issue = h.backlog.issue(result.key);
       const description = issue?.description ?? '';
@@ -279,7 +278,7 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
       const deps = h.makeFileIssueDeps({ target: { projectKey: BACKLOG_NOTATION_PROJECT } });
       const input = fileIssueInput(hostileEvent(), 'exec-backlog-notation');
 
-      const result = await fileIssue(input, deps);
+      const result = await h.fileIssue(input, deps);
 
       const description = h.backlog.issue(result.key)?.description ?? '';
       expect(result.key).toMatch(new RegExp(`^${BACKLOG_NOTATION_PROJECT}-\\d+$`));

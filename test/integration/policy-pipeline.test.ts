@@ -74,7 +74,7 @@ describe('the notification policy, end to end through the workflow', () => {
   it('sends a finding below the Backlog threshold to Slack only, and still marks it NOTIFIED', () => {
     const { Id, ProductArn } = identifierOf(slackOnly);
 
-    expect(outcomeOf(slackOnly)).toMatchObject({ outcome: 'notified', issueKey: '' });
+    expect(outcomeOf(slackOnly)).toMatchObject({ outcome: 'notified', issueKey: undefined });
     expect(replayer.sandbox.slack?.messages.some((m) => m.text.includes('S3.2 sample control'))).toBe(true);
     expect(replayer.sandbox.backlog?.issues.some((i) => i.summary.includes('S3.2'))).toBe(false);
     expect(replayer.sandbox.securityHub?.workflowStatusOf(Id, ProductArn)).toBe('NOTIFIED');
@@ -102,7 +102,7 @@ describe('a finding below the Slack threshold but at the Backlog one', () => {
     const repeat = await replayer.replay([high]);
 
     expect(result.results).toEqual([
-      expect.objectContaining({ outcome: 'notified', issueKey: 'SEC-1', slackTs: '' }),
+      expect.objectContaining({ outcome: 'notified', issueKey: 'SEC-1', slackTs: undefined }),
     ]);
     expect(replayer.sandbox.slack?.messages).toHaveLength(0);
     expect(replayer.sandbox.securityHub?.workflowStatusOf(Id, ProductArn)).toBe('NOTIFIED');

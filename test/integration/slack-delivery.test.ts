@@ -5,8 +5,6 @@ import {
   SlackChannelError,
   SlackRateLimitError,
 } from '../../src/app/errors.js';
-import { type FileIssueInput, fileIssue } from '../../src/app/file-issue.js';
-import { type PostMessageInput, postMessage } from '../../src/app/post-message.js';
 import { decideAgainstLedger } from '../../src/domain/delivery/ledger-items.js';
 import type { ImportedEvent } from '../helpers/events.js';
 import {
@@ -40,7 +38,7 @@ describe('postMessage against the Slack emulator, exactly once', () => {
     const label = uniqueLabel();
     const event = uniqueEvent(fixture, label);
     const input = fileIssueInput(event, execution);
-    const issue = await fileIssue(input, h.fileIssueDeps);
+    const issue = await h.fileIssue(input);
     return { label, event, input, issue, post: postMessageInput(input, issue) };
   }
 
@@ -49,7 +47,7 @@ describe('postMessage against the Slack emulator, exactly once', () => {
     h.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
     const waitsBefore = h.slackWaits.length;
 
-    const result = await postMessage(post, h.postMessageDeps);
+    const result = await h.postMessage(post);
 
     expect(result.posted).toBe(true);
     expect(h.messagesWith(label)).toHaveLength(1);
@@ -58,13 +56,14 @@ describe('postMessage against the Slack emulator, exactly once', () => {
     expect(h.slackWaits.slice(waitsBefore)).toEqual([1000]);
   });
 
-  it('hands a Retry-After beyond its budget to the workflow as SlackRateLimitError, then a retry posts once', async () => {
+  it('fails with SlackRateLimitError when Retry-After is beyond the longest wait, then a retry posts once', async () => {
     const { label, post } = await filedDelivery();
+    const deps = h.makePostMessageDeps({ timing: { maxWaitSeconds: 10 } });
     h.slack.failNext('chat.postMessage', { status: 429, retryAfter: 30 });
     const waitsBefore = h.slackWaits.length;
 
-    const error = await rejectionOf(postMessage(post, h.postMessageDeps));
-    const retry = await postMessage(post, h.postMessageDeps);
+    const error = await rejectionOf(h.postMessage(post, deps));
+    const retry = await h.postMessage(post, deps);
 
     expect(error).toBeInstanceOf(SlackRateLimitError);
     expect(h.slackWaits.slice(waitsBefore)).toEqual([]);
@@ -83,7 +82,7 @@ describe('postMessage against the Slack emulator, exactly once', () => {
       const deps = h.makePostMessageDeps({ channel });
       if (fault) h.slack.failNext('chat.postMessage', { error: fault });
 
-      const error = await rejectionOf(postMessage(post, deps));
+      const error = await rejectionOf(h.postMessage(post, deps));
 
       expect(error).toBeInstanceOf(SlackChannelError);
       expect(error.message).toContain(channel);
@@ -97,7 +96,7 @@ describe('postMessage against the Slack emulator, exactly once', () => {
     const { label, post } = await filedDelivery();
     const deps = h.makePostMessageDeps({ poster: h.makePoster({ getToken: async () => 'xoxb-revoked' }) });
 
-    const error = await rejectionOf(postMessage(post, deps));
+    const error = await rejectionOf(h.postMessage(post, deps));
 
     expect(error).toBeInstanceOf(SlackAuthError);
     expect(error.message).toContain(SLACK_TOKEN_PARAMETER);
@@ -109,9 +108,9 @@ describe('postMessage against the Slack emulator, exactly once', () => {
 
   it('posts nothing for a repeat delivery and returns the recorded ts', async () => {
     const { label, input, issue, post } = await filedDelivery(GUARDDUTY);
-    const first = await postMessage(post, h.postMessageDeps);
+    const first = await h.postMessage(post);
 
-    const repeat = await postMessage(postMessageInput(input, issue, 'exec-2'), h.postMessageDeps);
+    const repeat = await h.postMessage(postMessageInput(input, issue, 'exec-2'));
 
     expect(first.posted).toBe(true);
     expect(repeat).toEqual({ channel: first.channel, ts: first.ts, posted: false, note: first.note });
@@ -122,15 +121,15 @@ describe('postMessage against the Slack emulator, exactly once', () => {
 
   it('posts one reply when the same reopen arrives from two executions at once', async () => {
     const { label, event, post } = await filedDelivery();
-    const original = await postMessage(post, h.postMessageDeps);
+    const original = await h.postMessage(post);
     const reopened = reopenedEvent(event, '2030-01-06T00:00:00Z');
     const inputs = [
       (await reopenInputs(reopened, 'exec-a')).post,
       (await reopenInputs(reopened, 'exec-b')).post,
     ];
 
-    const settled = await Promise.allSettled(inputs.map((input) => postMessage(input, h.postMessageDeps)));
-    const retries = await Promise.all(inputs.map((input) => postMessage(input, h.postMessageDeps)));
+    const settled = await Promise.allSettled(inputs.map((input) => h.postMessage(input)));
+    const retries = await Promise.all(inputs.map((input) => h.postMessage(input)));
 
     for (const outcome of settled) {
       if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(ClaimHeldError);
@@ -142,23 +141,24 @@ describe('postMessage against the Slack emulator, exactly once', () => {
 
   it('posts a reopen as a broadcast reply in the original thread, once', async () => {
     const { label, event, post } = await filedDelivery();
-    const original = await postMessage(post, h.postMessageDeps);
+    const original = await h.postMessage(post);
+    await h.ledger.recordMarked([post.delivery.deliveryKey]);
     const reopened = reopenedEvent(event, '2030-01-02T00:00:00Z');
     const entry = await h.ledger.get(post.delivery.deliveryKey);
     const reopen = await reopenInputs(reopened, 'exec-reopen');
 
-    const reply = await postMessage(reopen.post, h.postMessageDeps);
-    const repeated = await postMessage(reopen.post, h.postMessageDeps);
+    const reply = await h.postMessage(reopen.post);
+    const repeated = await h.postMessage(reopen.post);
 
-    expect(entry?.status).toBe('DELIVERED');
+    expect(entry?.status).toBe('NOTIFIED');
     expect(decideAgainstLedger(findingOf(reopened), entry).kind).toBe('reopen');
     expect(reply).toMatchObject({ threadTs: original.ts, posted: true });
     expect(repeated).toEqual({
       channel: original.channel,
-      ts: original.ts,
+      ts: reply.ts,
       threadTs: original.ts,
       posted: false,
-      note: expect.stringContaining(`Slack ${original.channel} ${original.ts}`),
+      note: expect.stringContaining(`Slack ${original.channel} ${reply.ts}`),
     });
     const messages = h.messagesWith(label);
     expect(messages).toHaveLength(2);
@@ -173,8 +173,8 @@ describe('postMessage against the Slack emulator, exactly once', () => {
       postMessageInput(input, issue, 'exec-race-b'),
     ];
 
-    const settled = await Promise.allSettled(posts.map((post) => postMessage(post, h.postMessageDeps)));
-    const retries = await Promise.all(posts.map((post) => postMessage(post, h.postMessageDeps)));
+    const settled = await Promise.allSettled(posts.map((post) => h.postMessage(post)));
+    const retries = await Promise.all(posts.map((post) => h.postMessage(post)));
 
     const messages = h.messagesWith(label);
     expect(messages).toHaveLength(1);
@@ -192,9 +192,9 @@ describe('postMessage against the Slack emulator, exactly once', () => {
 
   /** The reopen's FileBacklogIssue (a comment) then its PostSlackMessage input, as the workflow runs them. */
   async function reopenInputs(event: ImportedEvent, execution: string) {
-    const input: FileIssueInput = fileIssueInput(event, execution, 'reopen');
-    const issue = await fileIssue(input, h.fileIssueDeps);
-    const post: PostMessageInput = postMessageInput(input, issue);
+    const input = fileIssueInput(event, execution, 'reopen');
+    const issue = await h.fileIssue(input);
+    const post = postMessageInput(input, issue);
     return { input, issue, post };
   }
 });

@@ -35,6 +35,7 @@ function fakeDeps(
           ),
         getGroups: async () => new Map(),
         openGroup: async () => true,
+        retakeGroup: async () => true,
       },
       workflow: {
         start: async (input, name) => {

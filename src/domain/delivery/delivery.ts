@@ -90,10 +90,26 @@ export interface Suppression {
   members: Array<Pick<DeliveryMember, 'identifier'>>;
 }
 
+/**
+ * Findings delivered everywhere but not marked in Security Hub yet (the mark failed, or its answer
+ * was lost): the workflow only marks them, with the note of where they were delivered.
+ */
+export interface Remark {
+  deliveryId: string;
+  /** `mark|<note hash>`: the remarks of one batch that share a note. */
+  deliveryKey: string;
+  mode: 'mark';
+  note: string;
+  members: Array<Pick<DeliveryMember, 'identifier' | 'updatedAt'>>;
+}
+
+/** One iteration of the workflow's Map. */
+export type WorkflowItem = Delivery | Suppression | Remark;
+
 export interface WorkflowInput {
   batchId: string;
-  /** Iterated in order by the workflow's Map: deliveries, then suppressions. */
-  deliveries: Array<Delivery | Suppression>;
+  /** Iterated in order by the workflow's Map: deliveries, then remarks and suppressions. */
+  deliveries: WorkflowItem[];
 }
 
 /** What the FileBacklogIssue task returns. */

@@ -1,6 +1,12 @@
 import type { Finding } from '../finding/finding.js';
 import { severityRank } from '../finding/severity.js';
-import { buildDelivery, type Delivery, type Destinations, type Route, type Suppression } from './delivery.js';
+import {
+  buildDelivery,
+  type Delivery,
+  type Destinations,
+  type Route,
+  type WorkflowItem,
+} from './delivery.js';
 
 export interface GroupingSettings {
   enabled: boolean;
@@ -28,6 +34,8 @@ export interface OpenGroup {
   openedAt: string;
   /** Its first message was posted. */
   delivered: boolean;
+  /** Its opening delivery failed (recorded by the workflow) and nothing delivered it since. */
+  failed?: boolean;
 }
 
 /** A group opened this long ago and still not delivered is taken to be abandoned by its execution. */
@@ -55,7 +63,7 @@ export function consolidationKey(finding: Finding): string | undefined {
 
 /** Open: active within the window, and delivered or still being opened by a live execution. */
 export function isOpen(group: OpenGroup | undefined, settings: GroupingSettings, now: Date): boolean {
-  if (!group) return false;
+  if (!group || group.failed) return false;
   const last = Date.parse(group.lastActivityAt);
   if (!Number.isFinite(last) || now.getTime() - last > settings.windowMinutes * 60_000) return false;
   return group.delivered || now.getTime() - Date.parse(group.openedAt) <= GROUP_OPENING_STALE_MS;
@@ -83,6 +91,19 @@ export interface DeliveryPlan {
   deliveries: Delivery[];
   /** Group keys this plan opens (dispatch claims each before starting the workflow). */
   opens: string[];
+  /** Groups whose opening failed, taken up again by this plan (their issue is kept). */
+  retakes: string[];
+}
+
+/** A group whose opening delivery failed and that nothing delivered since: its next batch opens it again. */
+export function isFailedOpening(
+  group: OpenGroup | undefined,
+  settings: GroupingSettings,
+  now: Date,
+): boolean {
+  if (!group?.failed || group.delivered) return false;
+  const last = Date.parse(group.lastActivityAt);
+  return Number.isFinite(last) && now.getTime() - last <= settings.windowMinutes * 60_000;
 }
 
 /**
@@ -97,7 +118,7 @@ export function planDeliveries(
   settings: GroupingSettings,
   now: Date,
 ): DeliveryPlan {
-  const plan: DeliveryPlan = { deliveries: [], opens: [] };
+  const plan: DeliveryPlan = { deliveries: [], opens: [], retakes: [] };
   const units = new Map<string, Unit>();
   for (const candidate of candidates) {
     if (candidate.mode === 'reopen') {
@@ -139,7 +160,8 @@ export function planDeliveries(
   for (const [key, groupUnits] of byGroup) {
     const open = openGroups.get(key);
     const appending = isOpen(open, settings, now);
-    if (!appending && groupUnits.length < settings.minFindings) {
+    const retaking = isFailedOpening(open, settings, now);
+    if (!appending && !retaking && groupUnits.length < settings.minFindings) {
       singles.push(...groupUnits);
       continue;
     }
@@ -162,7 +184,8 @@ export function planDeliveries(
         },
       }),
     );
-    if (!appending) plan.opens.push(key);
+    if (retaking) plan.retakes.push(key);
+    else if (!appending) plan.opens.push(key);
   }
 
   for (const unit of singles) {
@@ -176,13 +199,18 @@ export function planDeliveries(
   return plan;
 }
 
+/** Items an execution carries at most: its failure summary stays far below Step Functions' cause limit. */
+export const MAX_ITEMS_PER_EXECUTION = 100;
+
 /**
- * Split deliveries into workflow executions that stay under the Step Functions input limit. A group
- * too large for one execution is cut into parts: the first keeps its mode, the rest append.
+ * Split deliveries into workflow executions that stay under the Step Functions input limit (and
+ * `maxItems` items). A group too large for one execution is cut into parts: the first keeps its
+ * mode, the rest append.
  */
-export function packExecutions<T extends Delivery | Suppression>(
+export function packExecutions<T extends WorkflowItem>(
   items: readonly T[],
   maxBytes: number,
+  maxItems = MAX_ITEMS_PER_EXECUTION,
 ): T[][] {
   const executions: T[][] = [];
   let current: T[] = [];
@@ -196,7 +224,7 @@ export function packExecutions<T extends Delivery | Suppression>(
     'finding' in item ? (splitDelivery(item, maxBytes) as T[]) : [item],
   )) {
     const bytes = Buffer.byteLength(JSON.stringify(delivery));
-    if (size + bytes > maxBytes) flush();
+    if (size + bytes > maxBytes || current.length >= maxItems) flush();
     current.push(delivery);
     size += bytes;
   }

@@ -1,8 +1,9 @@
 import type { Finding } from '../finding/finding.js';
 
 /**
- * The ledger (one DynamoDB table, key `findingKey`) holds two kinds of item: one per finding, and
- * one per storm group (key `group|…`). Claims are attributes of either. The attribute names below
+ * The ledger (one DynamoDB table, key `findingKey`) holds four kinds of item: one per finding, one
+ * per storm group (`group|…`), one claim per external effect (`effect|…`) and one per destination
+ * (`circuit|…`). The attribute names below
  * are the only spelling of them: the DynamoDB adapter builds its expressions from them, and a
  * template test holds the state machine's ledger task to them.
  */
@@ -17,61 +18,70 @@ export const LEDGER_ATTRIBUTES = {
   filedAt: 'filedAt',
   slackChannel: 'slackChannel',
   slackTs: 'slackTs',
+  /** The issue key the Slack message shows (it is updated when the issue is filed later). */
+  messageIssueKey: 'messageIssueKey',
   notifiedAt: 'notifiedAt',
   findingUpdatedAt: 'findingUpdatedAt',
   deliveredWith: 'deliveredWith',
   // Reopens.
   reopenCount: 'reopenCount',
   lastReopenedAt: 'lastReopenedAt',
-  lastIssueReopenUpdatedAt: 'lastReopenUpdatedAt',
-  lastSlackReopenUpdatedAt: 'lastSlackReopenUpdatedAt',
-  // The last failure the workflow recorded.
+  // The last failure the workflow recorded, and which deliveries of this item failed.
   lastError: 'lastError',
   failedAt: 'failedAt',
-  // Claims: who is filing / posting / commenting a reopen right now, and since when.
-  issueClaim: 'issueClaim',
-  issueClaimedAt: 'issueClaimedAt',
-  slackClaim: 'slackClaim',
-  slackClaimedAt: 'slackClaimedAt',
-  issueReopenClaim: 'issueReopenClaim',
-  issueReopenFor: 'issueReopenFor',
-  issueReopenClaimedAt: 'issueReopenClaimedAt',
-  slackReopenClaim: 'slackReopenClaim',
-  slackReopenFor: 'slackReopenFor',
-  slackReopenClaimedAt: 'slackReopenClaimedAt',
+  failedDeliveries: 'failedDeliveries',
+  // Marking in Security Hub.
+  markedAt: 'markedAt',
+  markError: 'markError',
+  markFailedAt: 'markFailedAt',
+  // A member of a storm group: the group and the delivery that announces it.
+  announcedIn: 'announcedIn',
+  announcedBy: 'announcedBy',
   // Groups.
   openedBy: 'openedBy',
   openedAt: 'openedAt',
+  retakenBy: 'retakenBy',
+  retakenAt: 'retakenAt',
   lastActivityAt: 'lastActivityAt',
   memberCount: 'memberCount',
-  appendsPosted: 'appendsPosted',
-  appendsCommented: 'appendsCommented',
+  // Claims (`effect|…`): one external effect, done once.
+  claimToken: 'claimToken',
+  claimedAt: 'claimedAt',
+  attemptAt: 'attemptAt',
+  doneAt: 'doneAt',
+  result: 'result',
+  // Destinations (`circuit|backlog`, `circuit|slack`): the execution in which one last failed past its retries.
+  downExecution: 'downExecution',
+  downReason: 'downReason',
 } as const;
 
 export type LedgerAttribute = (typeof LEDGER_ATTRIBUTES)[keyof typeof LEDGER_ATTRIBUTES];
 
 /**
- * `CLAIMED`: an execution claimed it (or opened the group) and nothing is filed yet. `FILED`: the
- * issue exists, the message not yet. `DELIVERED`: the delivery completed.
+ * The explicit delivery state of an item:
+ * - `CLAIMED`: an execution claimed it (or opened the group); nothing is filed yet.
+ * - `FILED`: the Backlog issue exists, the message not yet.
+ * - `POSTED`: the Slack message exists, the issue could not be filed yet (the message says so).
+ * - `MARK_PENDING`: delivered to every destination it goes to; not marked in Security Hub yet.
+ * - `NOTIFIED`: marked in Security Hub (NOTIFIED, or SUPPRESSED by a rule): done.
+ * - `DELIVERED`: written by earlier versions for delivered-and-marked; read as `NOTIFIED`.
  */
-export type LedgerStatus = 'CLAIMED' | 'FILED' | 'DELIVERED';
+export type LedgerStatus = 'CLAIMED' | 'FILED' | 'POSTED' | 'MARK_PENDING' | 'NOTIFIED' | 'DELIVERED';
 
-/** The claim attributes an item may carry while an execution works on it. */
-export interface ClaimAttributes {
-  issueClaim?: string;
-  issueClaimedAt?: string;
-  slackClaim?: string;
-  slackClaimedAt?: string;
-  issueReopenClaim?: string;
-  issueReopenFor?: string;
-  issueReopenClaimedAt?: string;
-  slackReopenClaim?: string;
-  slackReopenFor?: string;
-  slackReopenClaimedAt?: string;
+/** The statuses of an item whose delivery reached every destination. */
+export const DELIVERED_STATUSES: ReadonlySet<LedgerStatus> = new Set([
+  'MARK_PENDING',
+  'NOTIFIED',
+  'DELIVERED',
+]);
+
+/** Marked in Security Hub: nothing left to do for this version of the finding. */
+export function isNotified(status: LedgerStatus | undefined): boolean {
+  return status === 'NOTIFIED' || status === 'DELIVERED';
 }
 
 /** One finding (or the ledger item a delivery is recorded under) and where it was delivered. */
-export interface FindingItem extends ClaimAttributes {
+export interface FindingItem {
   findingKey: string;
   status: LedgerStatus;
   expiresAt?: number;
@@ -81,7 +91,8 @@ export interface FindingItem extends ClaimAttributes {
   filedAt?: string;
   slackChannel?: string;
   slackTs?: string;
-  /** When the delivery completed (the Slack message was posted). */
+  messageIssueKey?: string;
+  /** When the delivery reached its destinations (the Slack message was posted). */
   notifiedAt?: string;
   /** The finding's UpdatedAt as last delivered: a NEW finding updated after it was reset (reopened). */
   findingUpdatedAt?: string;
@@ -89,55 +100,83 @@ export interface FindingItem extends ClaimAttributes {
   deliveredWith?: string;
   reopenCount?: number;
   lastReopenedAt?: string;
-  /** The UpdatedAt of the reopen last commented on, so a retried reopen comments once. */
-  lastReopenUpdatedAt?: string;
-  lastSlackReopenUpdatedAt?: string;
   /** Written by the workflow's RecordDeliveryFailure state. */
   lastError?: string;
   failedAt?: string;
+  failedDeliveries?: Set<string>;
+  markedAt?: string;
+  markError?: string;
+  markFailedAt?: string;
+  announcedIn?: string;
+  announcedBy?: string;
 }
 
 /** A storm group: one issue and one message for many findings of one control or type. */
 export interface GroupItem extends FindingItem {
   openedBy: string;
   openedAt: string;
+  /** When a failed opening was taken up again by a redelivery (the opening keeps its issue). */
+  retakenBy?: string;
+  retakenAt?: string;
   lastActivityAt: string;
   memberCount: number;
-  /** Append deliveries already posted to Slack / commented on Backlog (DynamoDB string sets). */
-  appendsPosted?: Set<string>;
-  appendsCommented?: Set<string>;
+}
+
+/** A claim on one external effect (`effect|<id>`): who holds it, when it acted, what it produced. */
+export interface ClaimItem {
+  findingKey: string;
+  claimToken?: string;
+  claimedAt?: string;
+  attemptAt?: string;
+  doneAt?: string;
+  result?: Record<string, string>;
+  expiresAt?: number;
+}
+
+/** The ledger key of an effect's claim. */
+export function effectKey(effectId: string): string {
+  return `effect|${effectId}`;
+}
+
+/**
+ * A destination's health item: the workflow writes it when a task fails past its retries, naming
+ * the execution; the rest of that execution's deliveries skip the destination at once.
+ */
+export interface DestinationItem {
+  findingKey: string;
+  downExecution?: string;
+  downReason?: string;
+}
+
+/** The ledger key of a destination's health item. */
+export function destinationKey(destination: 'backlog' | 'slack'): string {
+  return `circuit|${destination}`;
 }
 
 export type LedgerEntry = FindingItem;
 
 export type LedgerDecision =
   | { kind: 'new' }
+  | { kind: 'mark'; entry: FindingItem }
   | { kind: 'reopen'; entry: FindingItem }
   | { kind: 'already-filed'; entry: FindingItem };
 
 /**
- * What to do with a NEW finding given its ledger entry. Not delivered yet (absent, claimed, failed):
- * deliver; the tasks reuse whatever an earlier attempt recorded. Delivered and updated since: Security
- * Hub reset it to NEW (compliance failed again, record re-activated), a reopen. Delivered and not
- * updated since: a repeat of an event already handled.
+ * What to do with a NEW finding given its ledger entry:
+ * - not delivered everywhere yet (absent, claimed, filed, posted): deliver; the tasks reuse
+ *   whatever an earlier attempt recorded;
+ * - delivered but not marked: mark it (nothing is "already filed" unless it is marked);
+ * - marked, and updated since: Security Hub reset it to NEW (compliance failed again, record
+ *   re-activated), a reopen;
+ * - marked, not updated since: a repeat of an event already handled.
  */
 export function decideAgainstLedger(finding: Finding, entry: FindingItem | undefined): LedgerDecision {
-  if (entry?.status !== 'DELIVERED') return { kind: 'new' };
+  if (!entry) return { kind: 'new' };
+  if (entry.status === 'MARK_PENDING') return { kind: 'mark', entry };
+  if (!isNotified(entry.status)) return { kind: 'new' };
   const deliveredUpdate = Date.parse(entry.findingUpdatedAt ?? '');
   if (Number.isFinite(deliveredUpdate) && Date.parse(finding.updatedAt) > deliveredUpdate) {
     return { kind: 'reopen', entry };
   }
   return { kind: 'already-filed', entry };
-}
-
-/** Whether an append delivery was already applied on one side (`posted` to Slack, `commented` on Backlog). */
-export function appendApplied(
-  entry: FindingItem | undefined,
-  side: 'posted' | 'commented',
-  deliveryId: string,
-): boolean {
-  const applied = (entry as Partial<GroupItem> | undefined)?.[
-    side === 'posted' ? 'appendsPosted' : 'appendsCommented'
-  ];
-  return applied instanceof Set && applied.has(deliveryId);
 }

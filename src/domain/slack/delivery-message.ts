@@ -1,7 +1,7 @@
 import { type Delivery, memberKey } from '../delivery/delivery.js';
 import { plural } from '../delivery/group-facts.js';
 import { singleLine } from '../text/sanitize.js';
-import { type ContextBlock, code, context } from './blocks.js';
+import { type ContextBlock, capBlocks, code, context, esc } from './blocks.js';
 import { buildSlackMessage, SLACK_LIMITS, type SlackMessage } from './finding-message.js';
 import {
   buildSlackAppendReply,
@@ -14,6 +14,29 @@ import {
 export interface DeliveryMessageContext extends GroupMessageContext {
   /** How often the finding has been reopened, this time included (single deliveries only). */
   reopenCount?: number;
+  /**
+   * Backlog could not file the issue (the error's name): the message says so, and is updated with
+   * the link once the issue exists.
+   */
+  issueProblem?: string;
+}
+
+/** The line a message carries while its issue is owed. */
+export function issueProblemNotice(problem: string): ContextBlock {
+  return context(
+    `⚠️ *Backlog issue not filed yet* (${esc(problem, 80)}): this message will link it once it is filed.`,
+  );
+}
+
+/** Add a block right after the header, keeping the total within Slack's block limit. */
+function withTopNotice(message: SlackMessage, notice: ContextBlock): SlackMessage {
+  const [header, ...rest] = message.blocks;
+  const blocks = header ? [header, notice, ...rest] : [notice];
+  const attachments = message.attachments.map((attachment) => ({
+    ...attachment,
+    blocks: capBlocks(blocks, attachment.blocks),
+  }));
+  return { ...message, blocks, attachments };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -64,6 +87,11 @@ function withNotice(message: SlackMessage, notice: ContextBlock): SlackMessage {
  * with an "Also reported by N other standards" line when it consolidates several findings.
  */
 export function buildSlackDeliveryMessage(delivery: Delivery, ctx: DeliveryMessageContext): SlackMessage {
+  const message = renderDelivery(delivery, ctx);
+  return ctx.issueProblem ? withTopNotice(message, issueProblemNotice(ctx.issueProblem)) : message;
+}
+
+function renderDelivery(delivery: Delivery, ctx: DeliveryMessageContext): SlackMessage {
   if (delivery.mode === 'append') return buildSlackAppendReply(delivery, ctx);
   if (delivery.kind === 'group' && delivery.mode === 'new') return buildSlackGroupMessage(delivery, ctx);
   const single = buildSlackMessage(delivery.finding, {

@@ -424,6 +424,22 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
         response_metadata: { next_cursor: page.nextCursor },
       };
     },
+    'conversations.list': (params) => {
+      const page = pageOf(channels, params, {
+        defaultLimit: 100,
+        maxLimit: 1000,
+        prefix: 'channel',
+        keyOf: (channel) => channel.id,
+        resumeAt: (cursor) => {
+          const index = channels.findIndex((channel) => channel.id === cursor);
+          return index < 0 ? undefined : index;
+        },
+      });
+      return {
+        channels: page.items.map((channel) => channelObject(channel, false)),
+        response_metadata: { next_cursor: page.nextCursor },
+      };
+    },
     'conversations.info': (params) => ({
       channel: channelObject(channelById(params.channel), flag(params.include_num_members)),
     }),

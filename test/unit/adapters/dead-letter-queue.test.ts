@@ -88,6 +88,7 @@ describe('SqsDeadLetterSink', () => {
           getMany: async () => new Map(),
           getGroups: async () => new Map(),
           openGroup: async () => true,
+          retakeGroup: async () => true,
         },
         workflow: { start: async () => undefined },
         deadLetter: new SqsDeadLetterSink(client, QUEUE),
