@@ -7,7 +7,7 @@
  */
 import { buildBacklogDeliveryIssue } from '../domain/backlog/delivery-issue.js';
 import { buildReopenComment, type PriorityOverrides } from '../domain/backlog/finding-issue.js';
-import { buildGroupAppendComment } from '../domain/backlog/group-issue.js';
+import { buildGroupAppendComments } from '../domain/backlog/group-issue.js';
 import { findingMarker } from '../domain/backlog/marker.js';
 import { type Delivery, type IssueRef, memberKey, shortHash } from '../domain/delivery/delivery.js';
 import { DELIVERED_STATUSES, type FindingItem, type GroupItem } from '../domain/delivery/ledger-items.js';
@@ -15,11 +15,6 @@ import { BacklogUnavailableError, ClaimHeldError } from './errors.js';
 import { exactlyOnce } from './exactly-once.js';
 import type { Clock, IssueHandle, IssueLedger, IssueTarget, IssueTracker, Log, Timing } from './ports.js';
 import { orWait, type WaitResult } from './task-results.js';
-
-/** The append comment in parts (a storm can outgrow one comment): until the domain splits it. */
-function buildGroupAppendComments(...args: Parameters<typeof buildGroupAppendComment>): string[] {
-  return [buildGroupAppendComment(...args)];
-}
 
 export interface FileIssueInput {
   delivery: Delivery;

@@ -72,7 +72,8 @@ function collectStates(
   for (const [name, state] of Object.entries(states)) {
     if (state.Type === 'Task') found.tasks.push({ name, resource: String(state.Resource) });
     if (state.Retry) found.retry.push(name);
-    if (state.Type === 'Wait') found.wait.push(name);
+    // Fixed waits only: a wait the task asked for (SecondsPath: a rate limit, an attempt settling) is real.
+    if (state.Type === 'Wait' && state.Seconds !== undefined) found.wait.push(name);
     const nested = state.ItemProcessor ?? state.Iterator;
     if (nested) collectStates(nested, found);
     for (const branch of (state.Branches as Json[] | undefined) ?? []) collectStates(branch, found);

@@ -228,8 +228,20 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
 
     // Created once, as in a warm Lambda: its clients, settings and policy serve every replay.
     const reports: DispatchReport[] = [];
+    // As Step Functions does: a name that ran already is not run again, unless that run failed
+    // (then it starts under a new name, as StepFunctionsStarter does).
+    const ranBefore = new Map<string, WorkflowRun['status']>();
     const outlets: dispatch.Outlets = () => ({
-      workflow: { start: async (input, name) => void state?.started.push({ input, name }) },
+      workflow: {
+        start: async (input, name) => {
+          const before = ranBefore.get(name);
+          if (before === 'SUCCEEDED') return;
+          state?.started.push({
+            input,
+            name: before === 'FAILED' ? `${name.slice(0, 60)}-${Date.now()}` : name,
+          });
+        },
+      },
       deadLetter: {
         send: async (rejections) => {
           for (const rejection of rejections) {
@@ -261,9 +273,13 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
       )) as SQSBatchResponse;
       const runs: WorkflowRun[] = [];
       for (const { input, name } of current.started.splice(0)) {
-        runs.push(
-          await runWorkflow(definition, input, { name, resources, fastRetries: options.fastRetries }),
-        );
+        const run = await runWorkflow(definition, input, {
+          name,
+          resources,
+          fastRetries: options.fastRetries,
+        });
+        ranBefore.set(name.replace(/-\d{13}$/, ''), run.status);
+        runs.push(run);
       }
       for (const report of reports.splice(0)) {
         reportOutcomes(report, current.results);
@@ -425,10 +441,13 @@ async function collectDeliveries(
   results: FindingResult[],
   ledger: Pick<Ledger, 'get'>,
 ): Promise<void> {
-  const byName = new Map(runs.map((run) => [run.name, run]));
+  // A run under the execution's name, or under the new name a failed one was started again with.
+  const runOf = (name: string) =>
+    runs.find((run) => run.name === name || run.name.startsWith(`${name.slice(0, 60)}-`));
   const verdicts = report.executions.map((execution) => {
-    const run = byName.get(execution.name);
-    return { run, failed: run ? failedDeliveries(run) : ('all' as const) };
+    const run = runOf(execution.name);
+    // No run: the name ran before and succeeded; the ledger tells.
+    return { run, failed: run ? failedDeliveries(run) : new Set<string>() };
   });
   for (const outcome of report.outcomes) {
     if (outcome.outcome !== 'queued') continue;

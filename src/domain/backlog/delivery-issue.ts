@@ -3,6 +3,7 @@ import { plural } from '../delivery/group-facts.js';
 import { type BacklogIssueContext, type BacklogIssueDraft, buildBacklogIssue } from './finding-issue.js';
 import { formatterFor, type TextFormattingRule } from './format.js';
 import { buildBacklogGroupIssue, memberSections } from './group-issue.js';
+import { BACKLOG_LIMITS, fitText } from './limits.js';
 import { markerLine } from './marker.js';
 
 /** The section a consolidated single delivery adds: the other standards' findings and their Ids. */
@@ -21,6 +22,12 @@ function consolidatedLines(delivery: Delivery, rule: TextFormattingRule): string
  * other standards) listed before the marker line when it consolidates several.
  */
 export function buildBacklogDeliveryIssue(delivery: Delivery, ctx: BacklogIssueContext): BacklogIssueDraft {
+  const draft = composeIssue(delivery, ctx);
+  const description = fitText(draft.description, BACKLOG_LIMITS.description, markerLine(draft.marker));
+  return description === draft.description ? draft : { ...draft, description };
+}
+
+function composeIssue(delivery: Delivery, ctx: BacklogIssueContext): BacklogIssueDraft {
   if (delivery.kind === 'group') return buildBacklogGroupIssue(delivery, ctx);
   const draft = buildBacklogIssue(delivery.finding, ctx);
   if (delivery.members.length < 2) return draft;

@@ -9,6 +9,7 @@ import {
   type TextFormatter,
   type TextFormattingRule,
 } from './format.js';
+import { BACKLOG_LIMITS, fitText, MARKER_ROOM } from './limits.js';
 import { findingMarker, markerLine } from './marker.js';
 
 /** Backlog's built-in priority ids; their names depend on the space's language. */
@@ -33,9 +34,22 @@ export function priorityIdFor(severity: SeverityLabel, overrides?: PriorityOverr
 }
 
 /** Backlog rejects a longer summary. Counted in UTF-16 code units, which is never less than code points. */
-export const MAX_SUMMARY_LENGTH = 255;
-/** Resource tags listed per resource before "+N more". */
-const MAX_TAGS = 20;
+export const MAX_SUMMARY_LENGTH = BACKLOG_LIMITS.summary;
+
+/** How much of a finding's lists a description shows; less and less until it fits Backlog's limit. */
+interface DetailLevel {
+  /** Resource tags listed per resource before "+N more". */
+  tags: number;
+  /** Resources listed before "+N more". */
+  resources: number;
+}
+const DETAIL_LEVELS: readonly DetailLevel[] = [
+  { tags: 20, resources: Number.POSITIVE_INFINITY },
+  { tags: 5, resources: Number.POSITIVE_INFINITY },
+  { tags: 0, resources: 3 },
+  { tags: 0, resources: 1 },
+];
+const FULL_DETAIL = DETAIL_LEVELS[0] as DetailLevel;
 
 export interface BacklogIssueContext {
   textFormattingRule: TextFormattingRule;
@@ -141,20 +155,23 @@ function vulnerabilityLines(f: TextFormatter, finding: Finding): string[] {
   return lines;
 }
 
-function resourceLines(f: TextFormatter, finding: Finding): string[] {
+function resourceLines(f: TextFormatter, finding: Finding, detail: DetailLevel): string[] {
   const lines: string[] = [];
-  for (const resource of finding.resources) {
+  const listed = finding.resources.slice(0, detail.resources);
+  for (const resource of listed) {
     const region = resource.region === undefined ? '' : ` (${f.inline(resource.region)})`;
     lines.push(f.listItem(`${f.inline(resource.type)}: ${f.inline(resource.id)}${region}`));
     const tags = Object.entries(resource.tags);
     if (tags.length > 0) {
-      const shown = tags.slice(0, MAX_TAGS).map(([key, value]) => `${f.inline(key)}=${f.inline(value)}`);
-      const more = tags.length > MAX_TAGS ? `, +${tags.length - MAX_TAGS} more` : '';
+      const shown = tags.slice(0, detail.tags).map(([key, value]) => `${f.inline(key)}=${f.inline(value)}`);
+      const hiddenTags = tags.length - shown.length;
+      const more =
+        hiddenTags > 0 ? `${shown.length > 0 ? ', ' : ''}+${hiddenTags} more, see Security Hub` : '';
       lines.push(f.listItem(`Tags: ${shown.join(', ')}${more}`, 2));
     }
   }
-  const hidden = finding.resourceCount - finding.resources.length;
-  if (hidden > 0) lines.push(f.listItem(`+${hidden} more`));
+  const hidden = finding.resourceCount - listed.length;
+  if (hidden > 0) lines.push(f.listItem(`+${hidden} more, see Security Hub`));
   return lines;
 }
 
@@ -173,8 +190,21 @@ function section(title: string, f: TextFormatter, body: string[]): string[] {
   return body.length === 0 ? [] : [f.heading(2, title), '', ...body, ''];
 }
 
-/** The issue description in the project's formatting rule; ends with the marker line. */
+/**
+ * The issue description in the project's formatting rule; ends with the marker line. Within
+ * Backlog's limit: the resource lists are cut until it fits (`DETAIL_LEVELS`), then the text.
+ */
 export function buildIssueDescription(finding: Finding, rule: TextFormattingRule, marker: string): string {
+  const budget = BACKLOG_LIMITS.description - MARKER_ROOM;
+  let description = '';
+  for (const detail of DETAIL_LEVELS) {
+    description = describe(finding, rule, marker, detail);
+    if (description.length <= budget) return description;
+  }
+  return fitText(description, BACKLOG_LIMITS.description, markerLine(marker));
+}
+
+function describe(finding: Finding, rule: TextFormattingRule, marker: string, detail = FULL_DETAIL): string {
   const f = formatterFor(rule);
   const description = f.text(finding.description);
   const remediationText = f.text(finding.remediationText ?? '');
@@ -191,7 +221,7 @@ export function buildIssueDescription(finding: Finding, rule: TextFormattingRule
     '',
     ...section('Description', f, description.length > 0 ? description : ['(no description)']),
     ...section('Vulnerabilities', f, vulnerabilityLines(f, finding)),
-    ...section(`Resources (${finding.resourceCount})`, f, resourceLines(f, finding)),
+    ...section(`Resources (${finding.resourceCount})`, f, resourceLines(f, finding, detail)),
     ...section('Remediation', f, remediation.at(0) === '' ? remediation.slice(1) : remediation),
     ...section('Links', f, linkLines(f, finding)),
     ...section('Identifiers', f, [

@@ -19,6 +19,7 @@ import {
   type TextFormatter,
   type TextFormattingRule,
 } from './format.js';
+import { BACKLOG_LIMITS, fitText, MARKER_ROOM } from './limits.js';
 import { findingMarker, markerLine } from './marker.js';
 
 export interface GroupCommentContext {
@@ -204,12 +205,12 @@ export function buildBacklogGroupIssue(delivery: Delivery, ctx: BacklogIssueCont
 }
 
 /** The comment for findings that joined an open group: "N more findings (total T)" and the list. */
-export function buildGroupAppendComment(delivery: Delivery, ctx: GroupCommentContext): string {
+export function buildGroupAppendComment(delivery: Delivery, ctx: GroupCommentContext, part?: string): string {
   const f = formatterFor(ctx.textFormattingRule);
   const facts = issueFacts(delivery);
   const n = delivery.members.length;
   const lines = [
-    `${f.strong(plural(n, 'more finding'))} (total ${facts.total})`,
+    `${f.strong(plural(n, 'more finding'))} (total ${facts.total})${part ? `, ${part}` : ''}`,
     '',
     `${f.inline(facts.label)} in ${accountCell(f, facts.accountId, facts.accountName)}, severity ${severityCell(facts)}`,
     '',
@@ -217,4 +218,38 @@ export function buildGroupAppendComment(delivery: Delivery, ctx: GroupCommentCon
   ];
   while (lines.at(-1) === '') lines.pop();
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The comments announcing findings that joined an open group: one when it fits Backlog's comment
+ * limit, else several, each within it and listing its share of the members in full (a storm of
+ * hundreds of findings is never cut to "+n more" in a comment, nor refused).
+ */
+export function buildGroupAppendComments(delivery: Delivery, ctx: GroupCommentContext): string[] {
+  const budget = BACKLOG_LIMITS.comment - MARKER_ROOM - 40;
+  const parts: Delivery['members'][] = [];
+  let rest = delivery.members;
+  while (rest.length > 0) {
+    let take = Math.min(rest.length, GROUP_ISSUE_LIMITS.listedMembers);
+    while (
+      take > 1 &&
+      buildGroupAppendComment({ ...delivery, members: rest.slice(0, take) }, ctx).length > budget
+    ) {
+      take = Math.max(1, Math.floor(take * 0.7));
+    }
+    parts.push(rest.slice(0, take));
+    rest = rest.slice(take);
+  }
+  if (parts.length === 1) return [buildGroupAppendComment(delivery, ctx)];
+  let before = delivery.group?.previousCount ?? 0;
+  return parts.map((members, index) => {
+    const group = delivery.group ? { ...delivery.group, previousCount: before } : undefined;
+    before += members.length;
+    const comment = buildGroupAppendComment(
+      { ...delivery, members, ...(group ? { group } : {}) },
+      ctx,
+      `part ${index + 1} of ${parts.length}`,
+    );
+    return comment.length <= budget ? comment : fitText(comment, budget, '');
+  });
 }
