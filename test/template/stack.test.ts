@@ -8,6 +8,7 @@ import {
   allowedActions,
   type Json,
   type PackagedStack,
+  type PolicyStatement,
   packageStack,
   policyStatements,
   ROOT,
@@ -33,9 +34,41 @@ const FUNCTIONS = {
     role: 'PostSlackMessageRole',
     logGroup: 'PostSlackMessageLogGroup',
   },
+  markFindings: {
+    id: 'MarkFindingsLambdaFunction',
+    role: 'MarkFindingsRole',
+    logGroup: 'MarkFindingsLogGroup',
+  },
 } as const;
+type FunctionKey = keyof typeof FUNCTIONS;
+/** The functions the workflow invokes, in the order it does. */
+const TASK_FUNCTIONS = ['fileBacklogIssue', 'postSlackMessage', 'markFindings'] as const;
 const STATE_MACHINE = 'NotifyFindingsStateMachine';
 const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
+const lambdaArn = (fn: FunctionKey) =>
+  `arn:aws:lambda:ap-northeast-1:123456789012:function:securityhub-notifier-dev-${fn}`;
+
+/** What a function's environment must never hold: endpoint overrides and plaintext secrets. */
+const FORBIDDEN_ENVIRONMENT =
+  /^(SLACK_API_URL|BACKLOG_API_URL|SLACK_BOT_TOKEN|BACKLOG_API_KEY|AWS_ENDPOINT_URL.*)$/;
+
+/** The fields BatchUpdateFindings may change (API reference), as securityhub:ASFFSyntaxPath keys. */
+const UPDATABLE_FIELDS = [
+  'Confidence',
+  'Criticality',
+  'Note.Text',
+  'Note.UpdatedBy',
+  'RelatedFindings',
+  'Severity.Label',
+  'Severity.Normalized',
+  'Severity.Product',
+  'Types',
+  'UserDefinedFields',
+  'VerificationState',
+  'Workflow.Status',
+];
+/** What the notifier sets (src/adapters/security-hub.ts): everything else must be denied. */
+const NOTIFIER_FIELDS = new Set(['Workflow.Status', 'Note.Text', 'Note.UpdatedBy']);
 
 let stack: PackagedStack;
 let template: Template;
@@ -48,14 +81,55 @@ beforeAll(async () => {
   );
 });
 
-function environment(fn: keyof typeof FUNCTIONS): Record<string, Json> {
-  return (resource(template, FUNCTIONS[fn].id).Properties.Environment as { Variables: Record<string, Json> })
+function environment(fn: FunctionKey, of: Template = template): Record<string, Json> {
+  return (resource(of, FUNCTIONS[fn].id).Properties.Environment as { Variables: Record<string, Json> })
     .Variables;
+}
+
+/** A role's inline policy statements, each with the name of the policy that holds it. */
+function roleStatements(of: Template, roleId: string): Array<PolicyStatement & { policy: string }> {
+  const policies = (resource(of, roleId).Properties.Policies ?? []) as Array<{
+    PolicyName: string;
+    PolicyDocument: { Statement: PolicyStatement[] };
+  }>;
+  return policies.flatMap(({ PolicyName, PolicyDocument }) =>
+    PolicyDocument.Statement.map((statement) => ({ ...statement, policy: PolicyName })),
+  );
+}
+
+type RequestKeys = Record<string, string>;
+
+/**
+ * Whether a role's Deny statements on securityhub:BatchUpdateFindings refuse a request carrying
+ * these securityhub:ASFFSyntaxPath/<field> values, as IAM evaluates the operators used here: `Null`
+ * ('false': the key is present), `StringEquals`, `StringNotEquals` (true when the key is absent).
+ * Every operator of a statement must match (AND); any value of a list may match (OR).
+ */
+function deniedBatchUpdate(of: Template, roleId: string, request: RequestKeys): string[] {
+  const value = (key: string) => request[key.replace('securityhub:ASFFSyntaxPath/', '')];
+  const matches = (operator: string, key: string, expected: Json): boolean => {
+    const values = ([] as Json[]).concat(expected).map(String);
+    const actual = value(key);
+    if (operator === 'Null') return values.includes(String(actual === undefined));
+    if (operator === 'StringEquals') return actual !== undefined && values.includes(actual);
+    if (operator === 'StringNotEquals') return actual === undefined || !values.includes(actual);
+    throw new Error(`operator ${operator} is not evaluated by this test`);
+  };
+  return roleStatements(of, roleId)
+    .filter((statement) => statement.Effect === 'Deny')
+    .filter((statement) => {
+      const conditions = statement.Condition as Record<string, Record<string, Json>>;
+      return Object.entries(conditions).every(([operator, keys]) =>
+        Object.entries(keys).every(([key, expected]) => matches(operator, key, expected)),
+      );
+    })
+    .map((statement) => statement.Sid ?? '(no Sid)');
 }
 
 interface State {
   Type: string;
   Resource?: Json;
+  TimeoutSeconds?: number;
   Retry?: unknown[];
   Parameters?: Record<string, Json>;
   ItemProcessor?: { States: Record<string, State> };
@@ -75,11 +149,11 @@ function allStates(definition: { States: Record<string, State> }): Array<[string
 
 describe('serverless package', () => {
   it('builds one artifact per function, each well under the Lambda limits', () => {
-    expect(Object.keys(stack.artifacts).sort()).toEqual([
-      'dispatch.zip',
-      'fileBacklogIssue.zip',
-      'postSlackMessage.zip',
-    ]);
+    expect(Object.keys(stack.artifacts).sort()).toEqual(
+      Object.keys(FUNCTIONS)
+        .map((fn) => `${fn}.zip`)
+        .sort(),
+    );
     for (const size of Object.values(stack.artifacts)) expect(size).toBeLessThan(5 * 1024 * 1024);
   });
 
@@ -178,7 +252,7 @@ describe('intake: EventBridge rule, buffer queue, dead-letter queue', () => {
 });
 
 describe('functions', () => {
-  it('are the three handlers, on nodejs24.x arm64, each with its own role', () => {
+  it('are the four handlers, on nodejs24.x arm64, each with its own role', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(
       Object.values(FUNCTIONS)
@@ -188,9 +262,16 @@ describe('functions', () => {
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Timeout: 30 });
     }
-    expect(resource(template, FUNCTIONS.dispatch.id).Properties.Handler).toBe(
-      'src/handlers/dispatch.handler',
-    );
+    for (const [fn, handler] of [
+      ['dispatch', 'dispatch'],
+      ['fileBacklogIssue', 'file-backlog-issue'],
+      ['postSlackMessage', 'post-slack-message'],
+      ['markFindings', 'mark-findings'],
+    ] as const) {
+      expect(resource(template, FUNCTIONS[fn].id).Properties.Handler, fn).toBe(
+        `src/handlers/${handler}.handler`,
+      );
+    }
     for (const { id, role } of Object.values(FUNCTIONS)) {
       expect(resource(template, id).Properties.Role).toEqual(getAtt(role));
     }
@@ -226,13 +307,23 @@ describe('functions', () => {
       SLACK_CHANNEL: expect.any(String),
       SLACK_BOT_TOKEN_PARAMETER: '/securityhub-notifier/dev/slack-bot-token',
     });
-    for (const fn of Object.keys(FUNCTIONS) as Array<keyof typeof FUNCTIONS>) {
+    expect(environment('markFindings')).toMatchObject({ LEDGER_TABLE: { Ref: 'LedgerTable' } });
+    for (const fn of Object.keys(FUNCTIONS) as FunctionKey[]) {
       for (const [name, value] of Object.entries(environment(fn))) {
         expect(name, `${fn} ${name}`).not.toMatch(/(TOKEN|API_KEY|SECRET|PASSWORD|CREDENTIALS?)$/);
         expect(JSON.stringify(value), `${fn} ${name}`).not.toMatch(
           /xox[abpors]-|AKIA[0-9A-Z]{16}|-----BEGIN/,
         );
       }
+    }
+  });
+
+  it('get no endpoint override and no plaintext secret (the settings refuse them in Lambda)', () => {
+    for (const fn of Object.keys(FUNCTIONS) as FunctionKey[]) {
+      expect(
+        Object.keys(environment(fn)).filter((name) => FORBIDDEN_ENVIRONMENT.test(name)),
+        fn,
+      ).toEqual([]);
     }
   });
 });
@@ -263,46 +354,63 @@ describe('notify-findings state machine', () => {
     });
   });
 
-  it('deploys a valid definition: the two task functions, then BatchUpdateFindings, Retry on every Task', () => {
-    const definition = stateMachineDefinition(template, STATE_MACHINE) as { States: Record<string, State> };
-    const validation = validateAsl(definition);
+  const definition = () =>
+    stateMachineDefinition(template, STATE_MACHINE) as {
+      States: Record<string, State>;
+      TimeoutSeconds?: number;
+    };
+  const tasks = () => allStates(definition()).filter(([, state]) => state.Type === 'Task');
+
+  it('deploys a valid definition: the three task functions and the ledger, Retry on every Task', () => {
+    const validation = validateAsl(definition());
     expect(validation.isValid, validation.errorsText('\n')).toBe(true);
 
-    const tasks = allStates(definition).filter(([, state]) => state.Type === 'Task');
-    expect([...new Set(tasks.map(([, state]) => state.Resource))].sort()).toEqual(
-      [
-        'arn:aws:lambda:ap-northeast-1:123456789012:function:securityhub-notifier-dev-fileBacklogIssue',
-        'arn:aws:lambda:ap-northeast-1:123456789012:function:securityhub-notifier-dev-postSlackMessage',
-        'arn:aws:states:::aws-sdk:securityhub:batchUpdateFindings',
-        'arn:aws:states:::dynamodb:updateItem',
-      ].sort(),
+    expect([...new Set(tasks().map(([, state]) => state.Resource))].sort()).toEqual(
+      [...TASK_FUNCTIONS.map(lambdaArn), 'arn:aws:states:::dynamodb:updateItem'].sort(),
     );
-    for (const [name, state] of tasks) expect(state.Retry?.length, `${name} Retry`).toBeGreaterThan(0);
+    for (const [name, state] of tasks()) expect(state.Retry?.length, `${name} Retry`).toBeGreaterThan(0);
 
-    const recordFailure = tasks.find(
+    const ledgerTasks = tasks().filter(
       ([, state]) => state.Resource === 'arn:aws:states:::dynamodb:updateItem',
     );
-    expect(recordFailure?.[1].Parameters?.TableName).toBe(
-      resource(template, 'LedgerTable').Properties.TableName,
-    );
+    expect(ledgerTasks.map(([name]) => name)).toContain('RecordDeliveryFailure');
+    for (const [name, state] of ledgerTasks) {
+      expect(state.Parameters?.TableName, name).toBe(resource(template, 'LedgerTable').Properties.TableName);
+    }
   });
 
-  it('may invoke the two task functions, mark findings and record failures: nothing more', () => {
+  it('gives each function task longer than the function runs, and the execution a time limit', () => {
+    const timeouts = new Map(
+      (Object.keys(FUNCTIONS) as FunctionKey[]).map((fn) => [
+        lambdaArn(fn),
+        resource(template, FUNCTIONS[fn].id).Properties.Timeout as number,
+      ]),
+    );
+    const functionTasks = tasks().filter(([, state]) => timeouts.has(String(state.Resource)));
+    expect(new Set(functionTasks.map(([, state]) => state.Resource)).size).toBe(TASK_FUNCTIONS.length);
+    for (const [name, state] of functionTasks) {
+      // A task that gave up before its function did could retry while the first attempt still runs.
+      expect(state.TimeoutSeconds, `${name} TimeoutSeconds`).toBeGreaterThan(
+        timeouts.get(String(state.Resource)) as number,
+      );
+    }
+    const limit = definition().TimeoutSeconds;
+    expect(limit, 'the definition TimeoutSeconds').toEqual(expect.any(Number));
+    expect(limit).toBeGreaterThan(0);
+  });
+
+  it('may invoke the three task functions and record failures and destination health: nothing more', () => {
     const actions = allowedActions(template, 'NotifyFindingsRole');
     expect(actions.get('lambda:InvokeFunction')).toEqual([
-      [getAtt(FUNCTIONS.fileBacklogIssue.id), getAtt(FUNCTIONS.postSlackMessage.id)],
+      TASK_FUNCTIONS.map((fn) => getAtt(FUNCTIONS[fn].id)),
     ]);
-    expect(actions.get('securityhub:BatchUpdateFindings')).toEqual(['*']);
     expect(actions.get('dynamodb:UpdateItem')).toEqual([getAtt('LedgerTable')]);
     const logDelivery = [...actions.keys()].filter((action) => action.startsWith('logs:'));
     expect([...actions.keys()].sort()).toEqual(
-      [
-        'lambda:InvokeFunction',
-        'securityhub:BatchUpdateFindings',
-        'dynamodb:UpdateItem',
-        ...logDelivery,
-      ].sort(),
+      ['lambda:InvokeFunction', 'dynamodb:UpdateItem', ...logDelivery].sort(),
     );
+    // Security Hub is the markFindings function's, no longer the workflow's.
+    expect([...actions.keys()].filter((action) => action.startsWith('securityhub:'))).toEqual([]);
     // What Step Functions needs to deliver its own logs (these actions take no resource scope).
     expect(
       logDelivery.every((action) => /^logs:(Create|Get|Update|Delete|List|Put|Describe)\w+$/.test(action)),
@@ -322,10 +430,18 @@ describe('IAM', () => {
         expect(action, where).not.toContain('*');
       }
     }
-    // Deny statements may name every action: the deployment bucket refuses plain-HTTP requests.
-    for (const { where, statement } of statements.filter(({ statement }) => statement.Effect === 'Deny')) {
-      expect(where).toBe('ServerlessDeploymentBucketPolicy');
-      expect(statement.Condition).toEqual({ Bool: { 'aws:SecureTransport': false } });
+    // Deny statements: the deployment bucket refuses plain-HTTP requests (every action), and the
+    // markFindings role's BatchUpdateFindings is narrowed by conditional Denies (that action only).
+    const denies = statements.filter(({ statement }) => statement.Effect === 'Deny');
+    expect(denies.map(({ where }) => where)).toContain('MarkFindingsRole mark-findings');
+    for (const { where, statement } of denies) {
+      if (where === 'ServerlessDeploymentBucketPolicy') {
+        expect(statement.Condition).toEqual({ Bool: { 'aws:SecureTransport': false } });
+        continue;
+      }
+      expect(where).toBe('MarkFindingsRole mark-findings');
+      expect(statement.Action, statement.Sid).toBe('securityhub:BatchUpdateFindings');
+      expect(Object.keys(statement.Condition ?? {}), statement.Sid).not.toEqual([]);
     }
   });
 
@@ -354,25 +470,74 @@ describe('IAM', () => {
     expect(dispatch.get('sqs:ReceiveMessage')).toEqual([getAtt('BufferQueue')]);
     expect(dispatch.get('dynamodb:BatchGetItem')).toEqual([getAtt('LedgerTable')]);
 
-    for (const [fn, parameter, extra] of [
-      ['fileBacklogIssue', '/securityhub-notifier/dev/backlog-api-key', []],
-      ['postSlackMessage', '/securityhub-notifier/dev/slack-bot-token', ['dynamodb:BatchWriteItem']],
+    // The ledger calls each task makes (src/adapters/ledger.ts): get → GetItem, every claim, record
+    // and mark → UpdateItem, recordMembers → BatchWriteItem; getMany (BatchGetItem) is dispatch's.
+    for (const [fn, parameter, ledger] of [
+      [
+        'fileBacklogIssue',
+        '/securityhub-notifier/dev/backlog-api-key',
+        ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      ],
+      [
+        'postSlackMessage',
+        '/securityhub-notifier/dev/slack-bot-token',
+        ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+      ],
     ] as const) {
       const actions = allowedActions(template, FUNCTIONS[fn].role);
       expect([...actions.keys()].sort(), fn).toEqual(
-        [
-          'logs:CreateLogStream',
-          'logs:PutLogEvents',
-          'dynamodb:GetItem',
-          'dynamodb:UpdateItem',
-          'ssm:GetParameter',
-          'kms:Decrypt',
-          ...extra,
-        ].sort(),
+        ['logs:CreateLogStream', 'logs:PutLogEvents', 'ssm:GetParameter', 'kms:Decrypt', ...ledger].sort(),
       );
       const parameterArn = `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${parameter}`;
       expect(actions.get('ssm:GetParameter'), fn).toEqual([{ 'Fn::Sub': parameterArn }]);
-      expect(actions.get('dynamodb:UpdateItem'), fn).toEqual([getAtt('LedgerTable')]);
+      for (const action of ledger)
+        expect(actions.get(action), `${fn} ${action}`).toEqual([getAtt('LedgerTable')]);
+    }
+
+    const mark = allowedActions(template, FUNCTIONS.markFindings.role);
+    expect([...mark.keys()].sort()).toEqual(
+      [
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'dynamodb:UpdateItem',
+        'securityhub:BatchUpdateFindings',
+      ].sort(),
+    );
+    expect(mark.get('dynamodb:UpdateItem')).toEqual([getAtt('LedgerTable')]);
+    expect(mark.get('securityhub:BatchUpdateFindings')).toEqual(['*']);
+  });
+
+  it('lets markFindings change only the workflow status (NOTIFIED or SUPPRESSED) and the note', () => {
+    const role = FUNCTIONS.markFindings.role;
+    const denies = roleStatements(template, role).filter(({ Effect }) => Effect === 'Deny');
+    for (const deny of denies) {
+      expect(deny.Resource, deny.Sid).toBe('*');
+      for (const keys of Object.values(deny.Condition as Record<string, Record<string, Json>>)) {
+        for (const key of Object.keys(keys))
+          expect(key, deny.Sid).toMatch(/^securityhub:ASFFSyntaxPath\/\w+/);
+      }
+    }
+    expect(denies.find(({ Sid }) => Sid === 'OnlyTheNotifierStatuses')?.Condition).toEqual({
+      StringNotEquals: { 'securityhub:ASFFSyntaxPath/Workflow.Status': ['NOTIFIED', 'SUPPRESSED'] },
+    });
+
+    // What SecurityHubUpdater sends is allowed, for both statuses the workflow sets.
+    const mark = (status: string): RequestKeys => ({
+      'Workflow.Status': status,
+      'Note.Text': 'Notified: SEC-1, #security-alerts',
+      'Note.UpdatedBy': 'securityhub-notifier',
+    });
+    expect(deniedBatchUpdate(template, role, mark('NOTIFIED'))).toEqual([]);
+    expect(deniedBatchUpdate(template, role, mark('SUPPRESSED'))).toEqual([]);
+    // Any other status, a request without one, and every other field are refused.
+    for (const status of ['RESOLVED', 'NEW']) {
+      expect(deniedBatchUpdate(template, role, mark(status)), status).toEqual(['OnlyTheNotifierStatuses']);
+    }
+    expect(deniedBatchUpdate(template, role, { 'Note.Text': 'no status' })).toEqual([
+      'OnlyTheNotifierStatuses',
+    ]);
+    for (const field of UPDATABLE_FIELDS.filter((name) => !NOTIFIER_FIELDS.has(name))) {
+      expect(deniedBatchUpdate(template, role, { ...mark('NOTIFIED'), [field]: 'x' }), field).not.toEqual([]);
     }
   });
 
@@ -410,7 +575,7 @@ describe('IAM', () => {
       );
     for (const entry of wildcards) {
       expect(entry).toMatch(
-        /^NotifyFindingsRole notify-findings: (securityhub:BatchUpdateFindings|logs:\w+(,logs:\w+)*)$|Role [\w-]+: kms:Decrypt$|^DispatchRole dispatch: states:DescribeExecution$/,
+        /^NotifyFindingsRole notify-findings: logs:\w+(,logs:\w+)*$|^MarkFindingsRole mark-findings: securityhub:BatchUpdateFindings$|Role [\w-]+: kms:Decrypt$|^DispatchRole dispatch: states:DescribeExecution$/,
       );
     }
   });
@@ -463,24 +628,24 @@ describe('alarms and outputs', () => {
 });
 
 describe('stage parameters', () => {
+  // One more packaging, with every non-default param the tests need (~20 s each).
   const topic = 'arn:aws:sns:ap-northeast-1:123456789012:security-alarms';
-  let critical: Template;
+  let configured: Template;
   beforeAll(async () => {
-    critical = (await packageStack({ minSeverity: 'CRITICAL', alarmTopicArn: topic })).template;
+    configured = (await packageStack({ minSeverity: 'CRITICAL', alarmTopicArn: topic })).template;
   });
   afterAll(removeServiceCopies);
 
   it('narrow the rule and the policy to the minimum severity', () => {
-    expect(resource(critical, 'FindingsRule').Properties.EventPattern).toEqual(buildEventPattern('CRITICAL'));
-    const variables = (
-      resource(critical, FUNCTIONS.dispatch.id).Properties.Environment as { Variables: Json }
-    ).Variables;
-    expect(variables).toMatchObject({ NOTIFY_MIN_SEVERITY: 'CRITICAL' });
+    expect(resource(configured, 'FindingsRule').Properties.EventPattern).toEqual(
+      buildEventPattern('CRITICAL'),
+    );
+    expect(environment('dispatch', configured)).toMatchObject({ NOTIFY_MIN_SEVERITY: 'CRITICAL' });
   });
 
   it('send the alarms to the configured topic', () => {
-    expect(critical.Conditions?.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [topic, ''] }] });
-    expect(resource(critical, 'DeadLetterQueueAlarm').Properties.AlarmActions).toEqual({
+    expect(configured.Conditions?.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [topic, ''] }] });
+    expect(resource(configured, 'DeadLetterQueueAlarm').Properties.AlarmActions).toEqual({
       'Fn::If': ['HasAlarmTopic', [topic], { Ref: 'AWS::NoValue' }],
     });
   });
