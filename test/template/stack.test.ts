@@ -52,7 +52,10 @@ const lambdaArn = (fn: FunctionKey) =>
 const FORBIDDEN_ENVIRONMENT =
   /^(SLACK_API_URL|BACKLOG_API_URL|SLACK_BOT_TOKEN|BACKLOG_API_KEY|AWS_ENDPOINT_URL.*)$/;
 
-/** The fields BatchUpdateFindings may change (API reference), as securityhub:ASFFSyntaxPath keys. */
+/**
+ * The fields BatchUpdateFindings may change (API reference), as securityhub:ASFFSyntaxPath keys; the
+ * UserDefinedFields map also by its keys and values, as AWS's own managed policies name them.
+ */
 const UPDATABLE_FIELDS = [
   'Confidence',
   'Criticality',
@@ -64,6 +67,8 @@ const UPDATABLE_FIELDS = [
   'Severity.Product',
   'Types',
   'UserDefinedFields',
+  'UserDefinedFields.key',
+  'UserDefinedFields.value',
   'VerificationState',
   'Workflow.Status',
 ];
