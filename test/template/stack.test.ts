@@ -512,6 +512,18 @@ describe('IAM', () => {
     expect(mark.get('securityhub:BatchUpdateFindings')).toEqual(['*']);
   });
 
+  it('lets dispatch write storm-group items of the ledger only', () => {
+    const updates = roleStatements(template, FUNCTIONS.dispatch.role).filter(
+      ({ Effect, Action }) =>
+        Effect === 'Allow' && ([] as string[]).concat(Action ?? []).includes('dynamodb:UpdateItem'),
+    );
+    expect(updates).toHaveLength(1);
+    expect(updates[0]?.Action).toBe('dynamodb:UpdateItem');
+    expect(updates[0]?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['group|*'] },
+    });
+  });
+
   it('lets markFindings change only the workflow status (NOTIFIED or SUPPRESSED) and the note', () => {
     const role = FUNCTIONS.markFindings.role;
     const denies = roleStatements(template, role).filter(({ Effect }) => Effect === 'Deny');
