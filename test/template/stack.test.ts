@@ -647,9 +647,12 @@ describe('alarms and outputs', () => {
 describe('stage parameters', () => {
   // One more packaging, with every non-default param the tests need (~20 s each).
   const topic = 'arn:aws:sns:ap-northeast-1:123456789012:security-alarms';
+  const secretArn = 'arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:shn/slack-AbCdEf';
   let configured: Template;
   beforeAll(async () => {
-    configured = (await packageStack({ minSeverity: 'CRITICAL', alarmTopicArn: topic })).template;
+    configured = (
+      await packageStack({ minSeverity: 'CRITICAL', alarmTopicArn: topic, slackTokenParameter: secretArn })
+    ).template;
   });
   afterAll(removeServiceCopies);
 
@@ -665,5 +668,53 @@ describe('stage parameters', () => {
     expect(resource(configured, 'DeadLetterQueueAlarm').Properties.AlarmActions).toEqual({
       'Fn::If': ['HasAlarmTopic', [topic], { Ref: 'AWS::NoValue' }],
     });
+  });
+
+  it('read a Secrets Manager secret: exactly that secret, decrypted only through Secrets Manager', () => {
+    expect(environment('postSlackMessage', configured)).toMatchObject({
+      SLACK_BOT_TOKEN_PARAMETER: secretArn,
+    });
+    const role = FUNCTIONS.postSlackMessage.role;
+    const actions = allowedActions(configured, role);
+    expect([...actions.keys()].sort()).toEqual(
+      [
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:BatchWriteItem',
+        'secretsmanager:GetSecretValue',
+        'kms:Decrypt',
+      ].sort(),
+    );
+    expect(actions.get('secretsmanager:GetSecretValue')).toEqual([secretArn]);
+    const decrypt = roleStatements(configured, role).find(({ Action }) => Action === 'kms:Decrypt');
+    expect(decrypt).toMatchObject({
+      policy: 'read-slack-token',
+      Resource: 'arn:aws:kms:ap-northeast-1:123456789012:key/*',
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': 'secretsmanager.ap-northeast-1.amazonaws.com',
+          'kms:EncryptionContext:SecretARN': secretArn,
+        },
+      },
+    });
+    expect(Object.keys(decrypt?.Condition as object)).toEqual(['StringEquals']);
+    // The other task keeps its SSM parameter; no other role may read the secret.
+    expect(allowedActions(configured, FUNCTIONS.fileBacklogIssue.role).get('ssm:GetParameter')).toEqual([
+      {
+        'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/securityhub-notifier/dev/backlog-api-key`,
+      },
+    ]);
+    const readers = policyStatements(configured)
+      .filter(({ statement }) => JSON.stringify(statement).includes('secretsmanager'))
+      .map(({ where }) => where);
+    expect([...new Set(readers)]).toEqual(['PostSlackMessageRole read-slack-token']);
+    for (const fn of Object.keys(FUNCTIONS) as FunctionKey[]) {
+      expect(
+        Object.keys(environment(fn, configured)).filter((name) => FORBIDDEN_ENVIRONMENT.test(name)),
+        fn,
+      ).toEqual([]);
+    }
   });
 });
