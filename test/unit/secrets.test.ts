@@ -144,7 +144,7 @@ describe('makeSecret', () => {
   });
 });
 
-describe('plaintext secrets in a Lambda environment', () => {
+describe('plaintext secrets and endpoint overrides in a Lambda environment', () => {
   const slackEnv = { SLACK_CHANNEL: '#security-alerts' };
   const backlogEnv = {
     BACKLOG_HOST: 'example.backlog.com',
@@ -196,6 +196,52 @@ describe('plaintext secrets in a Lambda environment', () => {
 
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toContain('SLACK_BOT_TOKEN');
+  });
+
+  it('refuses SLACK_API_URL inside Lambda, naming the setting (the token would go elsewhere)', () => {
+    const env = {
+      ...slackEnv,
+      ...inLambda,
+      SLACK_BOT_TOKEN_PARAMETER: PARAMETER,
+      SLACK_API_URL: 'https://slack.attacker.example/api/',
+    };
+
+    const error = configErrorOf(() => loadSlackSettings(env));
+
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain('SLACK_API_URL');
+    expect(error.message).toMatch(/not allowed in a Lambda environment/);
+  });
+
+  it('refuses BACKLOG_API_URL inside Lambda, naming the setting (the key would go elsewhere)', () => {
+    const env = {
+      ...backlogEnv,
+      ...inLambda,
+      BACKLOG_API_KEY_PARAMETER: SECRET_ARN,
+      BACKLOG_API_URL: 'https://backlog.attacker.example/api/v2',
+    };
+
+    const error = configErrorOf(() => loadBacklogSettings(env));
+
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain('BACKLOG_API_URL');
+    expect(error.message).toMatch(/not allowed in a Lambda environment/);
+  });
+
+  it('accepts the endpoint overrides outside Lambda (the local sandbox and its emulators)', () => {
+    const slack = loadSlackSettings({
+      ...slackEnv,
+      SLACK_BOT_TOKEN: 'xoxb-local',
+      SLACK_API_URL: 'http://127.0.0.1:4100/api/',
+    });
+    const backlog = loadBacklogSettings({
+      ...backlogEnv,
+      BACKLOG_API_KEY: 'local-key',
+      BACKLOG_API_URL: 'http://127.0.0.1:4200/api/v2',
+    });
+
+    expect(slack.apiUrl).toBe('http://127.0.0.1:4100/api/');
+    expect(backlog.apiUrl).toBe('http://127.0.0.1:4200/api/v2');
   });
 
   it('reads the parameter names inside Lambda, and accepts plaintext values outside it (local replay)', () => {
