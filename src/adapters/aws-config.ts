@@ -4,6 +4,8 @@
  * way without changing the process's environment. Inside Lambda the SDK's default chain is used
  * for credentials (they are the function role's), the region and endpoints as the runtime sets them.
  */
+import { ConfigError } from '../app/errors.js';
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** The `AWS_ENDPOINT_URL_<SERVICE>` suffix of each client this service uses. */
@@ -29,6 +31,12 @@ export function awsClientConfig(env: Env, service: AwsService): AwsClientConfig 
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (region) config.region = region;
   const endpoint = env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
+  if (endpoint && env.AWS_LAMBDA_FUNCTION_NAME) {
+    // A changed environment must not send signed requests elsewhere.
+    throw new ConfigError(
+      `AWS_ENDPOINT_URL_${service}: an endpoint override is not allowed in a Lambda environment`,
+    );
+  }
   if (endpoint) config.endpoint = endpoint;
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = env;
   if (!env.AWS_LAMBDA_FUNCTION_NAME && accessKeyId && secretAccessKey) {

@@ -3,10 +3,19 @@ import {
   BacklogAuthError,
   BacklogConfigError,
   BacklogInvalidError,
+  BacklogIssueGoneError,
   BacklogRateLimitError,
   BacklogRequestError,
 } from '../app/errors.js';
-import type { IssueContent, IssueHandle, IssueTarget, IssueTracker, TrackerProject } from '../app/ports.js';
+import type {
+  IssueClose,
+  IssueContent,
+  IssueHandle,
+  IssueTarget,
+  IssueTracker,
+  TrackedIssue,
+  TrackerProject,
+} from '../app/ports.js';
 import { markerLine } from '../domain/backlog/marker.js';
 import { makeBacklogFetch } from './backlog-fetch.js';
 
@@ -33,6 +42,19 @@ export const DEFAULT_BACKLOG_TIMEOUT_MS = 5_000;
 /** Default status ids of every Backlog project: 1 Open, 2 In Progress, 3 Resolved, 4 Closed. */
 const OPEN_STATUS_ID = 1;
 const DONE_STATUS_IDS = new Set([3, 4]);
+/** Backlog's built-in resolution ids, whatever the space's language names them. */
+const BUILT_IN_RESOLUTIONS: Readonly<Record<string, number>> = {
+  Fixed: 0,
+  "Won't Fix": 1,
+  Invalid: 2,
+  Duplication: 3,
+  'Cannot Reproduce': 4,
+};
+
+/** `SEC` of `SEC-12`. */
+function projectKeyOf(issueKey: string): string {
+  return issueKey.replace(/-\d+$/, '');
+}
 
 /**
  * Backlog API v2 through backlog-js. The project, issue type and formatting rule are resolved once
@@ -44,6 +66,9 @@ export class BacklogTracker implements IssueTracker {
   private client: Backlog | undefined;
   private clientKey: string | undefined;
   private readonly projects = new Map<string, Promise<BacklogProject>>();
+  private readonly statuses = new Map<string, Promise<Array<{ id: number; name: string }>>>();
+  private resolutions: Promise<Array<{ id: number; name: string }>> | undefined;
+  private myself: Promise<{ id: number; name: string }> | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: BacklogTrackerOptions) {
@@ -120,11 +145,99 @@ export class BacklogTracker implements IssueTracker {
     return match ? { id: match.id, key: match.issueKey, url: this.issueUrl(match.issueKey) } : undefined;
   }
 
+  async close(issueKey: string, close: IssueClose): Promise<{ closed: boolean }> {
+    const issue = await this.call('get issue', (client) => client.getIssue(issueKey), this.gone(issueKey));
+    if (DONE_STATUS_IDS.has(issue.status.id) || issue.status.name === close.status) return { closed: false };
+    const project = await this.project(projectKeyOf(issueKey));
+    const statusId = await this.statusId(project, close.status);
+    const resolutionId = await this.resolutionId(close.resolution);
+    const content = `${close.comment}\n\n${markerLine(close.marker)}`;
+    await this.call(
+      'close issue',
+      (client) => client.patchIssue(issueKey, { statusId, resolutionId, comment: content }),
+      this.gone(issueKey),
+    );
+    return { closed: true };
+  }
+
+  async read(issueKey: string): Promise<TrackedIssue> {
+    const issue = await this.call('get issue', (client) => client.getIssue(issueKey), this.gone(issueKey));
+    const [latest] = await this.call(
+      'list comments',
+      (client) => client.getIssueComments(issueKey, { count: 1, order: 'desc' }),
+      this.gone(issueKey),
+    );
+    const tracked: TrackedIssue = {
+      key: issue.issueKey,
+      projectKey: projectKeyOf(issue.issueKey),
+      status: { id: issue.status.id, name: issue.status.name },
+    };
+    if (issue.resolution) tracked.resolution = { id: issue.resolution.id, name: issue.resolution.name };
+    if (latest?.content)
+      tracked.latestComment = { author: latest.createdUser?.name ?? '', text: latest.content };
+    if (issue.updatedUser) tracked.updatedBy = { id: issue.updatedUser.id, name: issue.updatedUser.name };
+    return tracked;
+  }
+
+  async self(): Promise<{ id: number; name: string }> {
+    this.myself ??= this.call('get myself', (client) => client.getMyself()).then((user) => ({
+      id: user.id,
+      name: user.name,
+    }));
+    return this.myself.catch((error) => {
+      this.myself = undefined;
+      throw error;
+    });
+  }
+
+  /** A status of the project by name (statuses are per project and can be renamed). */
+  private async statusId(project: BacklogProject, name: string): Promise<number> {
+    let pending = this.statuses.get(project.projectKey);
+    if (!pending) {
+      pending = this.call('list statuses', (client) => client.getProjectStatuses(project.projectId));
+      this.statuses.set(project.projectKey, pending);
+    }
+    const statuses = await pending.catch((error) => {
+      this.statuses.delete(project.projectKey);
+      throw error;
+    });
+    const found = statuses.find((status) => status.name === name);
+    if (!found) {
+      throw new BacklogConfigError(
+        `closedStatus: no status named "${name}" in ${project.projectKey} (has: ${statuses.map((s) => s.name).join(', ')})`,
+      );
+    }
+    return found.id;
+  }
+
+  /** A resolution by name; Backlog's built-in ids (0 Fixed, 1 Won't Fix, 2 Invalid, 3 Duplication) when renamed. */
+  private async resolutionId(name: string): Promise<number> {
+    this.resolutions ??= this.call('list resolutions', (client) => client.getResolutions());
+    const resolutions = await this.resolutions.catch((error) => {
+      this.resolutions = undefined;
+      throw error;
+    });
+    const found = resolutions.find((resolution) => resolution.name === name);
+    if (found) return found.id;
+    const builtIn = BUILT_IN_RESOLUTIONS[name];
+    if (builtIn !== undefined) return builtIn;
+    throw new BacklogConfigError(
+      `no resolution named "${name}" (has: ${resolutions.map((r) => r.name).join(', ')})`,
+    );
+  }
+
+  /** A 404 on an issue: it was deleted. */
+  private gone(issueKey: string) {
+    return { notFound: () => new BacklogIssueGoneError(`Backlog issue ${issueKey} is gone (deleted)`) };
+  }
+
   /** Whether a comment ending with `marker`'s line is among the issue's latest 100 comments. */
   async hasComment(issueKey: string, marker: string): Promise<boolean> {
     const line = markerLine(marker);
-    const recent = await this.call('list comments', (client) =>
-      client.getIssueComments(issueKey, { count: 100, order: 'desc' }),
+    const recent = await this.call(
+      'list comments',
+      (client) => client.getIssueComments(issueKey, { count: 100, order: 'desc' }),
+      this.gone(issueKey),
     );
     return recent.some((existing) => (existing.content ?? '').includes(line));
   }
@@ -135,14 +248,20 @@ export class BacklogTracker implements IssueTracker {
    */
   async comment(issueKey: string, comment: string, marker: string): Promise<{ reopened: boolean }> {
     const content = `${comment}\n\n${markerLine(marker)}`;
-    const issue = await this.call('get issue', (client) => client.getIssue(issueKey));
+    const issue = await this.call('get issue', (client) => client.getIssue(issueKey), this.gone(issueKey));
     if (DONE_STATUS_IDS.has(issue.status.id)) {
-      await this.call('reopen issue', (client) =>
-        client.patchIssue(issueKey, { statusId: OPEN_STATUS_ID, comment: content }),
+      await this.call(
+        'reopen issue',
+        (client) => client.patchIssue(issueKey, { statusId: OPEN_STATUS_ID, comment: content }),
+        this.gone(issueKey),
       );
       return { reopened: true };
     }
-    await this.call('comment on issue', (client) => client.postIssueComments(issueKey, { content }));
+    await this.call(
+      'comment on issue',
+      (client) => client.postIssueComments(issueKey, { content }),
+      this.gone(issueKey),
+    );
     return { reopened: false };
   }
 

@@ -1,5 +1,11 @@
 import { ErrorCode, type WebAPICallError, WebClient } from '@slack/web-api';
-import { SlackAuthError, SlackChannelError, SlackDeliveryError, SlackRateLimitError } from '../app/errors.js';
+import {
+  SlackAuthError,
+  SlackChannelError,
+  SlackDeliveryError,
+  SlackMessageGoneError,
+  SlackRateLimitError,
+} from '../app/errors.js';
 import type { Chat, ChatMessage, ChatPost } from '../app/ports.js';
 
 export interface SlackPosterOptions {
@@ -27,6 +33,8 @@ const AUTH_ERRORS = new Set([
   'account_inactive',
 ]);
 const CHANNEL_ERRORS = new Set(['channel_not_found', 'not_in_channel', 'is_archived', 'restricted_action']);
+/** The message (or the thread's parent) was deleted. */
+const GONE_ERRORS = new Set(['message_not_found', 'thread_not_found', 'cant_update_message']);
 
 interface HistoryMessage {
   ts?: string;
@@ -188,6 +196,11 @@ export class SlackPoster implements Chat {
             cause: error,
           },
         );
+      }
+      if (GONE_ERRORS.has(slackError)) {
+        return new SlackMessageGoneError(`${method} in ${channel}: ${slackError} (the message was deleted)`, {
+          cause: error,
+        });
       }
       if (CHANNEL_ERRORS.has(slackError)) {
         return new SlackChannelError(

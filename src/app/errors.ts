@@ -85,6 +85,11 @@ export class BacklogInvalidError extends Error {
   override readonly name = 'BacklogInvalidError';
 }
 
+/** The issue is gone from Backlog (deleted): recorded, nothing retried. */
+export class BacklogIssueGoneError extends Error {
+  override readonly name = 'BacklogIssueGoneError';
+}
+
 /** Backlog failed past its retries moments ago: this delivery does not wait for it again. */
 export class BacklogUnavailableError extends Error {
   override readonly name = 'BacklogUnavailableError';
@@ -115,6 +120,11 @@ export class SlackRateLimitError extends Error implements RetryAfter {
   ) {
     super(message, options);
   }
+}
+
+/** The message is gone from Slack (deleted): recorded, nothing retried. */
+export class SlackMessageGoneError extends Error {
+  override readonly name = 'SlackMessageGoneError';
 }
 
 /** Slack failed past its retries moments ago: this delivery does not wait for it again. */
@@ -157,9 +167,11 @@ export const ERROR_CATALOGUE = {
   BacklogConfigError: { type: BacklogConfigError, retry: 'fatal' },
   BacklogInvalidError: { type: BacklogInvalidError, retry: 'fatal' },
   BacklogUnavailableError: { type: BacklogUnavailableError, retry: 'fatal' },
+  BacklogIssueGoneError: { type: BacklogIssueGoneError, retry: 'fatal' },
   SlackAuthError: { type: SlackAuthError, retry: 'fatal' },
   SlackChannelError: { type: SlackChannelError, retry: 'fatal' },
   SlackUnavailableError: { type: SlackUnavailableError, retry: 'fatal' },
+  SlackMessageGoneError: { type: SlackMessageGoneError, retry: 'fatal' },
   SecurityHubAccessError: { type: SecurityHubAccessError, retry: 'fatal' },
   ClaimHeldError: { type: ClaimHeldError, retry: 'claim-wait' },
   OutcomePendingError: { type: OutcomePendingError, retry: 'claim-wait' },

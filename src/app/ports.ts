@@ -163,6 +163,35 @@ export interface IssueTracker {
   hasComment(issueKey: string, marker: string): Promise<boolean>;
   /** Comment (ending with the marker's line), setting a resolved or closed issue back to Open. */
   comment(issueKey: string, comment: string, marker: string): Promise<{ reopened: boolean }>;
+  /**
+   * Close an issue with a comment (ending with the marker's line) in one write, unless a person
+   * closed it already (then nothing is written).
+   */
+  close(issueKey: string, close: IssueClose): Promise<{ closed: boolean }>;
+  /** The issue as Backlog has it now (never the webhook's word for it). */
+  read(issueKey: string): Promise<TrackedIssue>;
+  /** The tracker's own user (whose activities the notifier ignores). */
+  self(): Promise<{ id: number; name: string }>;
+}
+
+export interface IssueClose {
+  /** The status to set, by name (default `Closed`). */
+  status: string;
+  /** The resolution, by name (`Fixed`, `Won't Fix`); its id is looked up. */
+  resolution: string;
+  comment: string;
+  marker: string;
+}
+
+/** An issue as re-read from the tracker. */
+export interface TrackedIssue {
+  key: string;
+  projectKey: string;
+  status: { id: number; name: string };
+  resolution?: { id: number; name: string };
+  /** The latest comment, its author and text, if any. */
+  latestComment?: { author: string; text: string };
+  updatedBy?: { id: number; name: string };
 }
 
 export interface ChatMessage {

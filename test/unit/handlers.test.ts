@@ -8,8 +8,6 @@ const BASE = {
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   AWS_REGION: 'ap-northeast-1',
   AWS_LAMBDA_FUNCTION_NAME: 'under-test',
-  // Nothing may be called: an endpoint that refuses connections makes any call fail loudly.
-  AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
 };
 const DISPATCH = {
   ...BASE,
@@ -66,5 +64,13 @@ describe('handlers validate their configuration at cold start, before any work',
     const handler = postSlackMessage.makeHandler(postSlackMessage.defaultDeps(env));
 
     await expect(handler({}, context)).rejects.toThrow(/SLACK_BOT_TOKEN: a plaintext secret is not allowed/);
+  });
+});
+
+describe('AWS endpoint overrides', () => {
+  it('are refused inside Lambda at cold start, naming the setting', () => {
+    expect(() =>
+      dispatch.defaultDeps({ ...DISPATCH, AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9' }),
+    ).toThrow(/AWS_ENDPOINT_URL_DYNAMODB: an endpoint override is not allowed in a Lambda environment/);
   });
 });

@@ -117,7 +117,7 @@ const STATUSES = [
   { id: 3, name: 'Resolved', color: '#5eb5a6', displayOrder: 3000 },
   { id: 4, name: 'Closed', color: '#b0be3c', displayOrder: 4000 },
 ];
-const RESOLUTIONS = ['Fixed', "Won't Fix", 'Invalid', 'Duplicate', 'Cannot Reproduce'].map((name, id) => ({
+const RESOLUTIONS = ['Fixed', "Won't Fix", 'Invalid', 'Duplication', 'Cannot Reproduce'].map((name, id) => ({
   id,
   name,
 }));
