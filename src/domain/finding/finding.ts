@@ -76,9 +76,18 @@ export interface Finding {
   updatedAt: string;
   firstObservedAt?: string;
   lastObservedAt?: string;
+  /** The finding's note: who last set the workflow status (a person, or this notifier) and why. */
+  note?: FindingNote;
 }
 
 export const MAX_RESOURCES = 10;
+
+/** ASFF `Note` (OCSF: the latest comment): untrusted text. */
+export interface FindingNote {
+  text: string;
+  updatedBy?: string;
+  updatedAt?: string;
+}
 
 /** The separator is not a character an ARN or a finding Id can carry unescaped in practice. */
 export function findingKey(identifier: FindingIdentifier): string {
