@@ -15,6 +15,32 @@ export interface ParsedEvent {
 
 export type EventContext = Pick<NormalizeContext, 'homeRegion' | 'accountNames'>;
 
+/** Security Hub puts at most 100 findings in one Imported event. */
+export const MAX_FINDINGS_PER_EVENT = 100;
+/** Real events nest about 10 levels (the corpus's deepest is 10); 64 leaves room and stops abuse. */
+export const MAX_EVENT_DEPTH = 64;
+
+/**
+ * The top-level field under which `event` nests deeper than `MAX_EVENT_DEPTH` levels (the event
+ * itself is level 1), or undefined. Iterative, so a pathological event cannot exhaust the stack,
+ * and it stops at the first container past the limit.
+ */
+function tooDeep(event: Record<string, unknown>): string | undefined {
+  const stack: Array<{ value: object; depth: number; field: string }> = [];
+  for (const [field, value] of Object.entries(event)) {
+    if (typeof value === 'object' && value !== null) stack.push({ value, depth: 2, field });
+  }
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if (item.depth > MAX_EVENT_DEPTH) return item.field;
+    const children = Array.isArray(item.value) ? item.value : Object.values(item.value);
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null)
+        stack.push({ value: child, depth: item.depth + 1, field: item.field });
+    }
+  }
+  return undefined;
+}
+
 /**
  * Check the envelope of a "Security Hub Findings - Imported" EventBridge event, without reading its
  * findings. Throws `FindingValidationError` naming the event and the field.
@@ -45,6 +71,17 @@ export function checkEnvelope(raw: unknown): {
   if (!Array.isArray(findings))
     throw new FindingValidationError(eventId, 'detail.findings', 'is not an array');
   if (findings.length === 0) throw new FindingValidationError(eventId, 'detail.findings', 'is empty');
+  if (findings.length > MAX_FINDINGS_PER_EVENT) {
+    throw new FindingValidationError(
+      eventId,
+      'detail.findings',
+      `holds ${findings.length} findings; Security Hub sends at most ${MAX_FINDINGS_PER_EVENT} in one event`,
+    );
+  }
+  const deepField = tooDeep(raw);
+  if (deepField !== undefined) {
+    throw new FindingValidationError(eventId, deepField, `nested deeper than ${MAX_EVENT_DEPTH} levels`);
+  }
   return { event: raw, eventId, findings };
 }
 
