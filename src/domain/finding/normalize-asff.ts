@@ -27,9 +27,50 @@ export interface NormalizeContext {
   accountNames?: Readonly<Record<string, string>>;
 }
 
-const isoTimestamp = z
-  .string()
-  .refine((value) => !Number.isNaN(Date.parse(value)), 'not an ISO 8601 timestamp');
+/**
+ * The ASFF timestamp profile of ISO 8601 / RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`,
+ * with at most nine fraction digits (the most ASFF documents). `Date.parse` alone is not enough:
+ * it takes `"1"` or `"Tuesday 1 March"` and rolls 30 February over into March. Every shape in the
+ * real-product corpus fits (`Z`, `.mmmZ`, nanoseconds with `Z`, microseconds with `+00:00` or
+ * `-05:00`); RFC 3339's lowercase `t`/`z`, a space for `T`, missing seconds and leap second 60 (which
+ * `Date.parse` turns into NaN, and later steps compare `updatedAt` with it) are not accepted: no
+ * product in the corpus emits them.
+ */
+const ASFF_TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/;
+const TIMESTAMP_REASON = 'not an ISO 8601 date-time (YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM))';
+
+function isAsffTimestamp(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const match = ASFF_TIMESTAMP.exec(value);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const offsetHour = Number(match[7] ?? 0);
+  const offsetMinute = Number(match[8] ?? 0);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const daysInMonth = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59 &&
+    offsetHour <= 23 &&
+    offsetMinute <= 59 &&
+    Number.isFinite(Date.parse(value))
+  );
+}
+
+const isoTimestamp = z.string().refine(isAsffTimestamp, TIMESTAMP_REASON);
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const identifierText = z
@@ -194,6 +235,55 @@ export function buildConsoleUrl(id: string, homeRegion: string): string {
   return `https://${homeRegion}.console.aws.amazon.com/securityhub/home?region=${homeRegion}#/findings?search=${encodeURIComponent(filter)}`;
 }
 
+const WORKFLOW_STATUSES = ['NEW', 'NOTIFIED', 'RESOLVED', 'SUPPRESSED'] as const;
+const RECORD_STATES = ['ACTIVE', 'ARCHIVED'] as const;
+const COMPLIANCE_STATUSES = ['PASSED', 'WARNING', 'FAILED', 'NOT_AVAILABLE'] as const;
+
+/** A short, safe account of an unexpected value for an error reason (never the whole value). */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') {
+    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+    return JSON.stringify(shown);
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return `a value of type ${typeof value}`;
+}
+
+/**
+ * The optional fields that decide whether a finding is notified. Absent (`undefined`) is fine and
+ * takes the defaults; present but of the wrong type or outside the documented values rejects the
+ * finding naming the field, instead of letting it be filtered (or notified) for the wrong reason.
+ * `null` counts as present: Security Hub never emits it.
+ */
+function checkOptionalFields(raw: Json, context: NormalizeContext): void {
+  const reject = (field: string, reason: string): never => {
+    throw new FindingValidationError(context.eventId, `${context.path}.${field}`, reason);
+  };
+  const oneOf = (field: string, value: unknown, allowed: readonly string[]) => {
+    if (value !== undefined && !(typeof value === 'string' && allowed.includes(value)))
+      reject(field, `is ${describeValue(value)}, not one of ${allowed.join(', ')}`);
+  };
+  const objectOrAbsent = (field: string, value: unknown) => {
+    if (value !== undefined && !isRecord(value)) reject(field, `is ${describeValue(value)}, not an object`);
+  };
+
+  objectOrAbsent('Workflow', raw.Workflow);
+  oneOf('Workflow.Status', at(raw, 'Workflow', 'Status'), WORKFLOW_STATUSES);
+  // The deprecated field: any string is passed on as today (the corpus holds NEW and NOTIFIED, the
+  // latter not among its documented values), only a non-string is malformed.
+  if (raw.WorkflowState !== undefined && typeof raw.WorkflowState !== 'string')
+    reject('WorkflowState', `is ${describeValue(raw.WorkflowState)}, not a string`);
+  oneOf('RecordState', raw.RecordState, RECORD_STATES);
+  objectOrAbsent('Compliance', raw.Compliance);
+  oneOf('Compliance.Status', at(raw, 'Compliance', 'Status'), COMPLIANCE_STATUSES);
+  for (const field of ['FirstObservedAt', 'LastObservedAt'] as const) {
+    if (raw[field] !== undefined && !isAsffTimestamp(raw[field]))
+      reject(field, `is ${describeValue(raw[field])}, ${TIMESTAMP_REASON}`);
+  }
+}
+
 function readSeverity(severity: {
   Label?: string | undefined;
   Normalized?: number | undefined;
@@ -218,6 +308,7 @@ export function normalizeFinding(raw: unknown, context: NormalizeContext): Findi
     throw new FindingValidationError(context.eventId, field, issue?.message ?? 'invalid');
   }
   const required = parsed.data;
+  checkOptionalFields(raw, context);
   const identifier = { Id: required.Id, ProductArn: required.ProductArn };
   const { product, productName } = detectProduct(raw);
   const { resources, resourceCount } = readResources(raw.Resources);
