@@ -1,5 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetterSink, Rejection } from '../app/ports.js';
+import { stringifyJson } from '../domain/finding/json.js';
 
 /** SQS takes at most 10 messages and 256 KB a SendMessageBatch (1 MiB now, 256 KB to be safe). */
 const BATCH = 10;
@@ -24,7 +25,7 @@ export class SqsDeadLetterSink implements DeadLetterSink {
           QueueUrl: this.queueUrl,
           Entries: part.map((rejection, index) => ({
             Id: String(index),
-            MessageBody: JSON.stringify(rejection.event),
+            MessageBody: bodyOf(rejection),
             MessageAttributes: {
               rejectedField: { DataType: 'String', StringValue: rejection.field || '(none)' },
               rejectedReason: {
@@ -53,7 +54,7 @@ function batches(rejections: readonly Rejection[]): Rejection[][] {
   let current: Rejection[] = [];
   let bytes = 0;
   for (const rejection of rejections) {
-    const size = Buffer.byteLength(JSON.stringify(rejection.event)) + 2_000;
+    const size = Buffer.byteLength(bodyOf(rejection)) + 2_000;
     if (current.length > 0 && (current.length === BATCH || bytes + size > BATCH_BYTES)) {
       parts.push(current);
       current = [];
@@ -64,4 +65,9 @@ function batches(rejections: readonly Rejection[]): Rejection[][] {
   }
   if (current.length > 0) parts.push(current);
   return parts;
+}
+
+/** The message body kept: the event as received (the SQS body itself when it was not parsed). */
+function bodyOf(rejection: Rejection): string {
+  return typeof rejection.event === 'string' ? rejection.event : stringifyJson(rejection.event);
 }

@@ -136,7 +136,7 @@ export function parseRecord(
     return parsed.findings.map((finding) => ({ finding, messageId: record.messageId }));
   } catch (error) {
     if (!(error instanceof FindingValidationError)) throw error;
-    reject(error.eventId, error.field, error.reason, event);
+    reject(error.eventId, error.field, error.reason, record.body);
     return [];
   }
 }

@@ -13,6 +13,7 @@ import { chunk } from '../domain/delivery/delivery.js';
 import { isNotified } from '../domain/delivery/ledger-items.js';
 import { buildEventPattern, matchesEventPattern } from '../domain/finding/event-pattern.js';
 import { checkEnvelope, parseImportedEvent } from '../domain/finding/imported-event.js';
+import { stringifyJson } from '../domain/finding/json.js';
 import { FindingValidationError } from '../domain/finding/validation-error.js';
 import { evaluatePolicy, minimumThreshold, type NotificationPolicy } from '../domain/policy/policy.js';
 import * as dispatch from '../handlers/dispatch.js';
@@ -374,17 +375,9 @@ async function writeRejected(
   const file = resolve(
     join(dir, `replay-${new Date().toISOString().replace(/[:.]/g, '-')}-${replayCount}.jsonl`),
   );
-  const lines = rejected.map((entry) => (typeof entry === 'string' ? entry : safeStringify(entry)));
+  const lines = rejected.map((entry) => (typeof entry === 'string' ? entry : stringifyJson(entry)));
   await writeFile(file, `${lines.join('\n')}\n`);
   return file;
-}
-
-function safeStringify(value: unknown): string {
-  try {
-    return JSON.stringify(value);
-  } catch (error) {
-    return JSON.stringify({ unserializable: (error as Error).message });
-  }
 }
 
 /** What dispatch decided without the workflow: filtered, suppressed, already filed, not started. */

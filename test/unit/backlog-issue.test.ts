@@ -240,7 +240,7 @@ describe('buildBacklogIssue: description sections', () => {
       expect(out).toContain(s.h2('Resources (12)'));
       expect(out).toContain(s.item('AwsS3Bucket: bucket-9'));
       expect(out).not.toContain(s.item('AwsS3Bucket: bucket-10'));
-      expect(out).toContain(s.item('+2 more'));
+      expect(out).toContain(s.item('+2 more, see Security Hub'));
     });
   });
 });

@@ -3,6 +3,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { SqsDeadLetterSink } from '../../../src/adapters/dead-letter-queue.js';
 import type { Rejection } from '../../../src/app/ports.js';
+import { stringifyJson } from '../../../src/domain/finding/json.js';
 import { defaultPolicy } from '../../../src/domain/policy/policy.js';
 import { makeHandler } from '../../../src/handlers/dispatch.js';
 import { makeLogger } from '../../../src/handlers/runtime.js';
@@ -101,5 +102,31 @@ describe('SqsDeadLetterSink', () => {
     const response = await handler({ Records: records }, { getRemainingTimeInMillis: () => 1000 } as never);
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad-1' }] });
+  });
+});
+
+describe('a rejected event nested absurdly deep', () => {
+  it('is kept whole, as received', async () => {
+    const { client, batches } = stubSqs();
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 20_000; i++) deep = { deeper: deep };
+    const body = stringifyJson({ id: 'deep', detail: deep });
+
+    await new SqsDeadLetterSink(client, QUEUE).send([
+      {
+        eventId: 'deep',
+        field: 'detail',
+        reason: 'nested deeper than 64 levels',
+        event: body,
+        messageId: 'm1',
+      },
+      { ...rejection(1), event: { id: 'also-deep', detail: deep } },
+    ]);
+
+    expect(batches.flat().map((entry) => entry.MessageBody)).toEqual([
+      body,
+      stringifyJson({ id: 'also-deep', detail: deep }),
+    ]);
+    expect(batches.flat()[1]?.MessageBody?.length).toBeGreaterThan(200_000);
   });
 });
