@@ -27,7 +27,14 @@ import {
   effectKey,
   type FindingItem,
   type GroupItem,
+  type LifecycleEventItem,
 } from '../domain/delivery/ledger-items.js';
+import {
+  type CloseProgress,
+  type CloseReason,
+  describeClose,
+  stateAfter,
+} from '../domain/delivery/lifecycle.js';
 
 /** Ledger items expire (TTL attribute `expiresAt`) a year after their last write; claims after 30 days. */
 const RETENTION_SECONDS = 365 * 24 * 3600;
@@ -205,22 +212,42 @@ export class Ledger implements DispatchLedger, IssueLedger, MessageLedger, MarkL
     });
   }
 
-  /** A reopen reached every destination: its version, one more reopen, and it is to be marked again. */
-  async recordReopen(key: string, findingUpdatedAt: string): Promise<void> {
+  /**
+   * A reopen reached every destination: its version, one more reopen, the lifecycle open again, to
+   * be marked again; a storm member counted as closed is uncounted in its group.
+   */
+  async recordReopen(key: string, findingUpdatedAt: string, group?: string): Promise<void> {
     const now = this.now();
-    await this.update(key, {
-      UpdateExpression: `SET ${A.findingUpdatedAt} = :updated, ${A.lastReopenedAt} = :now, ${A.reopenCount} = if_not_exists(${A.reopenCount}, :zero) + :one, #status = :pending, ${A.expiresAt} = :exp`,
-      ConditionExpression: `attribute_exists(${A.key}) AND ${A.findingUpdatedAt} <> :updated`,
-      ExpressionAttributeNames: { '#status': A.status },
-      ExpressionAttributeValues: {
-        ':updated': findingUpdatedAt,
-        ':now': now.toISOString(),
-        ':zero': 0,
-        ':one': 1,
-        ':pending': 'MARK_PENDING',
-        ':exp': this.expiry(now),
-      },
-    }).catch(ignoreConditionFailure);
+    try {
+      const result = await this.update(key, {
+        UpdateExpression: `SET ${A.findingUpdatedAt} = :updated, ${A.lastReopenedAt} = :now, ${A.reopenCount} = if_not_exists(${A.reopenCount}, :zero) + :one, #status = :pending, ${A.lifecycle} = :open, ${A.expiresAt} = :exp REMOVE ${A.closedAt}, ${A.closedBecause}, ${A.closedBy}, ${A.closeTallied}`,
+        ConditionExpression: `attribute_exists(${A.key}) AND ${A.findingUpdatedAt} <> :updated`,
+        ExpressionAttributeNames: { '#status': A.status },
+        ExpressionAttributeValues: {
+          ':updated': findingUpdatedAt,
+          ':now': now.toISOString(),
+          ':zero': 0,
+          ':one': 1,
+          ':pending': 'MARK_PENDING',
+          ':open': 'open',
+          ':exp': this.expiry(now),
+        },
+        ReturnValues: 'ALL_OLD',
+      });
+      const before = result.Attributes as FindingItem | undefined;
+      if (group && before?.closeTallied) {
+        await this.update(group, {
+          UpdateExpression: `ADD ${A.closedCount} :minus`,
+          ExpressionAttributeValues: { ':minus': -1 },
+        });
+      }
+      await this.recordEvents(
+        [{ kind: 'reopened', finding: key, detail: { updatedAt: findingUpdatedAt } }],
+        now,
+      );
+    } catch (error) {
+      ignoreConditionFailure(error);
+    }
   }
 
   /**
@@ -248,6 +275,11 @@ export class Ledger implements DispatchLedger, IssueLedger, MessageLedger, MarkL
         [A.expiresAt]: this.expiry(now),
       }),
     );
+    await this.putAll(items as unknown as Record<string, unknown>[]);
+  }
+
+  /** BatchWriteItem puts, 25 a call, unprocessed items retried. */
+  private async putAll(items: ReadonlyArray<Record<string, unknown>>): Promise<void> {
     for (const batch of chunk(items, 25)) {
       let request: Record<string, Array<{ PutRequest: { Item: Record<string, unknown> } }>> | undefined = {
         [this.table]: batch.map((Item) => ({ PutRequest: { Item: { ...Item } } })),
@@ -290,17 +322,121 @@ export class Ledger implements DispatchLedger, IssueLedger, MessageLedger, MarkL
     return won;
   }
 
+  // --- lifecycle -------------------------------------------------------------------------------------
+
+  async tallyClosed(
+    groupKey: string,
+    deliveryId: string,
+    memberKeys: readonly string[],
+  ): Promise<CloseProgress> {
+    let counted = 0;
+    await inParallel([...new Set(memberKeys)], async (key) => {
+      try {
+        const result = await this.update(key, {
+          UpdateExpression: `SET ${A.closeTallied} = :id`,
+          ConditionExpression: `attribute_exists(${A.key}) AND (attribute_not_exists(${A.closeTallied}) OR ${A.closeTallied} = :id)`,
+          ExpressionAttributeValues: { ':id': deliveryId },
+          ReturnValues: 'ALL_OLD',
+        });
+        if ((result.Attributes as FindingItem | undefined)?.closeTallied !== deliveryId) counted += 1;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    });
+    const result = await this.update(groupKey, {
+      UpdateExpression: `ADD ${A.closedCount} :n`,
+      ExpressionAttributeValues: { ':n': counted },
+      ReturnValues: 'ALL_NEW',
+    });
+    const group = result.Attributes as Partial<GroupItem> | undefined;
+    return { closed: group?.closedCount ?? counted, total: group?.memberCount ?? 0 };
+  }
+
+  async recordClosed(memberKeys: readonly string[], reason: CloseReason, deliveryKey: string): Promise<void> {
+    const now = this.now();
+    const { because } = describeClose(reason);
+    const state = stateAfter(reason);
+    await inParallel([...new Set(memberKeys)], (key) =>
+      this.update(key, {
+        UpdateExpression: `SET ${A.lifecycle} = :state, ${A.closedAt} = :at, ${A.closedBecause} = :because${reason.by ? `, ${A.closedBy} = :by` : ''}`,
+        ConditionExpression: `attribute_exists(${A.key})`,
+        ExpressionAttributeValues: {
+          ':state': state,
+          ':at': reason.at,
+          ':because': because.slice(0, 1000),
+          ...(reason.by ? { ':by': reason.by.slice(0, 256) } : {}),
+        },
+      }).catch(ignoreConditionFailure),
+    );
+    await this.recordEvents(
+      memberKeys.map((key) => ({
+        kind: state === 'suppressed' ? 'suppressed' : 'closed',
+        finding: key,
+        detail: {
+          because: because.slice(0, 1000),
+          deliveryKey,
+          ...(reason.by ? { by: reason.by.slice(0, 256) } : {}),
+        },
+      })),
+      now,
+    );
+  }
+
+  async recordGone(key: string, what: 'issue' | 'message'): Promise<void> {
+    await this.update(key, {
+      UpdateExpression: `SET ${what === 'issue' ? A.issueGoneAt : A.messageGoneAt} = :now`,
+      ExpressionAttributeValues: { ':now': this.now().toISOString() },
+    });
+  }
+
+  /** One lifecycle event item each (`event|<day>|…`), for the digest; they expire with the ledger. */
+  async recordEvents(
+    events: ReadonlyArray<{
+      kind: LifecycleEventItem['eventKind'];
+      finding: string;
+      detail: Record<string, string>;
+    }>,
+    now = this.now(),
+  ): Promise<void> {
+    const at = now.toISOString();
+    const day = at.slice(0, 10);
+    const items = events.map(
+      (event, index): LifecycleEventItem => ({
+        [A.key]: `event|${day}|${at}|${index}|${Math.random().toString(36).slice(2, 10)}`,
+        [A.eventDay]: day,
+        [A.eventAt]: at,
+        [A.eventKind]: event.kind,
+        [A.eventFinding]: event.finding,
+        [A.eventDetail]: event.detail,
+        [A.expiresAt]: this.expiry(now),
+      }),
+    );
+    await this.putAll(items as unknown as Record<string, unknown>[]);
+  }
+
   // --- marking --------------------------------------------------------------------------------------
 
   async recordMarked(keys: readonly string[]): Promise<void> {
-    const now = this.now().toISOString();
-    await inParallel([...new Set(keys)], (key) =>
-      this.update(key, {
-        UpdateExpression: `SET #status = :notified, ${A.markedAt} = :now REMOVE ${A.markError}, ${A.markFailedAt}`,
-        ConditionExpression: `attribute_exists(${A.key})`,
-        ExpressionAttributeNames: { '#status': A.status },
-        ExpressionAttributeValues: { ':notified': 'NOTIFIED', ':now': now },
-      }).catch(ignoreConditionFailure),
+    const now = this.now();
+    const marked: string[] = [];
+    await inParallel([...new Set(keys)], async (key) => {
+      try {
+        const result = await this.update(key, {
+          UpdateExpression: `SET #status = :notified, ${A.markedAt} = :now REMOVE ${A.markError}, ${A.markFailedAt}`,
+          ConditionExpression: `attribute_exists(${A.key})`,
+          ExpressionAttributeNames: { '#status': A.status },
+          ExpressionAttributeValues: { ':notified': 'NOTIFIED', ':now': now.toISOString() },
+          ReturnValues: 'ALL_OLD',
+        });
+        const before = (result.Attributes as FindingItem | undefined)?.status;
+        if (before !== 'NOTIFIED' && !key.startsWith('group|')) marked.push(key);
+      } catch (error) {
+        ignoreConditionFailure(error);
+      }
+    });
+    await this.recordEvents(
+      marked.map((key) => ({ kind: 'notified', finding: key, detail: {} })),
+      now,
     );
   }
 

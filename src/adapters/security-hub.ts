@@ -11,7 +11,9 @@ const ACCESS_ERRORS = new Set([
 const THROTTLING = new Set(['TooManyRequestsException', 'LimitExceededException', 'ThrottlingException']);
 
 /** The note's author in Security Hub. */
-export const NOTE_AUTHOR = 'securityhub-notifier';
+export { NOTE_AUTHOR } from '../domain/finding/event-pattern.js';
+
+import { NOTE_AUTHOR } from '../domain/finding/event-pattern.js';
 
 /**
  * BatchUpdateFindings (Security Hub CSPM, ASFF): the workflow status and a note, nothing else (the

@@ -84,6 +84,20 @@ export class SlackPoster implements Chat {
     await this.call('chat.update', channel, (client) => client.chat.update(args as never));
   }
 
+  async read(channel: string, ts: string): Promise<ChatMessage | undefined> {
+    const id = await this.channelId(channel);
+    const result = await this.call('conversations.history', channel, (client) =>
+      client.conversations.history({ channel: id, latest: ts, oldest: ts, inclusive: true, limit: 1 }),
+    );
+    const [message] = (result.messages ?? []) as Array<{ ts?: string } & ChatMessage>;
+    if (!message || message.ts !== ts) return undefined;
+    return {
+      text: message.text ?? '',
+      ...(message.blocks ? { blocks: message.blocks } : {}),
+      ...(message.attachments ? { attachments: message.attachments } : {}),
+    };
+  }
+
   async findPost(
     channel: string,
     postId: string,

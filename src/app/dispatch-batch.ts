@@ -21,6 +21,7 @@ import {
   planDeliveries,
 } from '../domain/delivery/grouping.js';
 import { decideAgainstLedger, type FindingItem } from '../domain/delivery/ledger-items.js';
+import { type CloseReason, transitionOf } from '../domain/delivery/lifecycle.js';
 import { deliveryNote } from '../domain/delivery/note.js';
 import type { Finding } from '../domain/finding/finding.js';
 import { parseImportedEvent } from '../domain/finding/imported-event.js';
@@ -31,6 +32,7 @@ import {
   type NotificationPolicy,
   resolveAccountName,
 } from '../domain/policy/policy.js';
+import { type CloseOutcome, closeDeliveries } from './plan-closes.js';
 import type { Clock, DeadLetterSink, DispatchLedger, Log, Rejection, WorkflowStarter } from './ports.js';
 
 /** One queued message, as the queue delivers it. */
@@ -48,6 +50,7 @@ export type FindingOutcome =
       deliveryKey: string;
     }
   | { key: string; outcome: 'filtered'; reason: string }
+  | CloseOutcome
   | { key: string; outcome: 'suppressed'; rule: string }
   | { key: string; outcome: 'already-filed'; issueKey?: string; slackTs?: string };
 
@@ -95,14 +98,22 @@ export async function dispatchBatch(
   ports: DispatchPorts,
 ): Promise<DispatchReport> {
   const report: DispatchReport = { outcomes: [], rejected: [], executions: [], failedMessageIds: [] };
-  const parsed = records.flatMap((record) => parseRecord(record, ports.settings, report));
-  const { notified, suppressed } = applyPolicy(parsed, ports.policy, report);
-  const { candidates, remarks } = await checkLedger(latestByKey(notified), ports.ledger, report);
+  const parsed = latestByKey(records.flatMap((record) => parseRecord(record, ports.settings, report)));
+  const { opening, closing } = sortByTransition(parsed, report);
+  const { notified, suppressed } = applyPolicy(opening, ports.policy, report);
+  const { candidates, remarks } = await checkLedger(notified, ports.ledger, report);
   const plan = await planWithGroups(candidates, records, ports);
-  const items: WorkflowItem[] = [...plan.deliveries, ...remarks, ...buildSuppressions(suppressed)];
+  const closes = await closeDeliveries(closing, ports.ledger, ports.policy);
+  report.outcomes.push(...closes.outcomes);
+  const items: WorkflowItem[] = [
+    ...plan.deliveries,
+    ...closes.deliveries,
+    ...remarks,
+    ...buildSuppressions(suppressed),
+  ];
   const executions = packExecutions(items, MAX_EXECUTION_INPUT_BYTES);
   reportQueued(executions, suppressed, report);
-  const messageIdOf = new Map([...notified, ...suppressed].map((p) => [p.finding.key, p.messageId]));
+  const messageIdOf = new Map(parsed.map((p) => [p.finding.key, p.messageId]));
   await startExecutions(executions, messageIdOf, ports, report);
   await deadLetterRejected(ports, report);
   return report;
@@ -141,7 +152,31 @@ export function parseRecord(
   }
 }
 
-/** Step 2: the notification policy: notify (with a route), suppress, or filter. */
+/**
+ * Step 2: what each event says happened: an open finding (new or reopened) goes through the policy;
+ * one fixed, gone, resolved or suppressed may close what was filed; anything else (the notifier's
+ * own NOTIFIED) is nothing to do.
+ */
+function sortByTransition(parsed: Parsed[], report: DispatchReport) {
+  const opening: Parsed[] = [];
+  const closing: Array<Parsed & { reason: CloseReason }> = [];
+  for (const item of parsed) {
+    const transition = transitionOf(item.finding);
+    if (transition.kind === 'open') opening.push(item);
+    else if (transition.kind === 'close') closing.push({ ...item, reason: transition.reason });
+    else {
+      const { workflowStatus } = item.finding;
+      report.outcomes.push({
+        key: item.finding.key,
+        outcome: 'filtered',
+        reason: `workflow status ${workflowStatus}: nothing to do`,
+      });
+    }
+  }
+  return { opening, closing };
+}
+
+/** Step 3: the notification policy: notify (with a route), suppress, or filter. */
 function applyPolicy(parsed: Parsed[], policy: NotificationPolicy, report: DispatchReport) {
   const notified: Notified[] = [];
   const suppressed: Suppressed[] = [];

@@ -8,10 +8,12 @@
 import { buildBacklogDeliveryIssue } from '../domain/backlog/delivery-issue.js';
 import { buildReopenComment, type PriorityOverrides } from '../domain/backlog/finding-issue.js';
 import { buildGroupAppendComments } from '../domain/backlog/group-issue.js';
+import { buildCloseComment } from '../domain/backlog/lifecycle-comment.js';
 import { findingMarker } from '../domain/backlog/marker.js';
 import { type Delivery, type IssueRef, memberKey, shortHash } from '../domain/delivery/delivery.js';
 import { DELIVERED_STATUSES, type FindingItem, type GroupItem } from '../domain/delivery/ledger-items.js';
-import { BacklogUnavailableError, ClaimHeldError } from './errors.js';
+import { type CloseReason, groupCloses, resolutionFor } from '../domain/delivery/lifecycle.js';
+import { BacklogIssueGoneError, BacklogUnavailableError, ClaimHeldError } from './errors.js';
 import { exactlyOnce } from './exactly-once.js';
 import type { Clock, IssueHandle, IssueLedger, IssueTarget, IssueTracker, Log, Timing } from './ports.js';
 import { orWait, type WaitResult } from './task-results.js';
@@ -47,9 +49,18 @@ async function fileIssueNow(input: FileIssueInput, ports: FileIssuePorts): Promi
   await ensureBacklogUp(ports.ledger, input.execution);
   const target = targetOf(delivery, ports.target);
   const entry = await ports.ledger.get(delivery.deliveryKey);
-  if (delivery.mode === 'append') return commentAppend(input, entry, target, ports);
+  if (delivery.mode !== 'new' && entry?.issueKey && entry.issueUrl && entry.issueGoneAt) {
+    ports.log.warn('the issue was deleted in Backlog: nothing to write to', { issueKey: entry.issueKey });
+    return { key: entry.issueKey, url: entry.issueUrl, created: false };
+  }
+  if (delivery.mode === 'close')
+    return whileIssueExists(delivery.deliveryKey, ports, () => closeIssue(input, entry, target, ports));
+  if (delivery.mode === 'append')
+    return whileIssueExists(delivery.deliveryKey, ports, () => commentAppend(input, entry, target, ports));
   if (delivery.mode === 'reopen' && entry?.issueKey && entry.issueUrl) {
-    return commentReopen(input, entry as Recorded, target, ports);
+    return whileIssueExists(delivery.deliveryKey, ports, () =>
+      commentReopen(input, entry as Recorded, target, ports),
+    );
   }
   if (entry?.issueKey && entry.issueUrl) return { key: entry.issueKey, url: entry.issueUrl, created: false };
   return createOnce(input, entry, target, ports);
@@ -67,6 +78,7 @@ export function targetOf(delivery: Delivery, defaults: IssueTarget): IssueTarget
     issueTypeName: backlog.issueTypeName,
     ...(backlog.categoryName ? { categoryName: backlog.categoryName } : {}),
     ...(backlog.assigneeId ? { assigneeId: backlog.assigneeId } : {}),
+    ...(backlog.closedStatus ? { closedStatus: backlog.closedStatus } : {}),
   };
 }
 
@@ -78,6 +90,78 @@ async function ensureBacklogUp(ledger: IssueLedger, execution: string): Promise<
       `Backlog failed past its retries earlier in execution ${execution} (${down.reason}); the next execution tries it again`,
     );
   }
+}
+
+/** Run a change to a recorded issue; an issue deleted in Backlog is recorded and logged, nothing retried. */
+async function whileIssueExists(
+  key: string,
+  ports: FileIssuePorts,
+  change: () => Promise<IssueRef>,
+): Promise<IssueRef> {
+  try {
+    return await change();
+  } catch (error) {
+    if (!(error instanceof BacklogIssueGoneError)) throw error;
+    await ports.ledger.recordGone(key, 'issue');
+    ports.log.warn('the Backlog issue was deleted; recorded, nothing retried', {
+      deliveryKey: key,
+      error: error.message,
+    });
+    const entry = await ports.ledger.get(key);
+    return { key: entry?.issueKey ?? '', url: entry?.issueUrl ?? '', created: false };
+  }
+}
+
+/**
+ * The finding is fixed, gone, resolved or suppressed: the issue closed with a comment saying why
+ * (the route's closed status; Won't Fix for a suppression), unless a person closed it already. A
+ * storm group's issue closes with its last finding; until then one comment per batch, "n of m".
+ */
+async function closeIssue(
+  input: FileIssueInput,
+  entry: FindingItem | undefined,
+  target: IssueTarget,
+  ports: FileIssuePorts,
+) {
+  const { delivery } = input;
+  const reason = delivery.close as CloseReason;
+  if (!entry?.issueKey || !entry.issueUrl) return NO_ISSUE;
+  const progress = delivery.group
+    ? await ports.ledger.tallyClosed(
+        delivery.deliveryKey,
+        delivery.deliveryId,
+        delivery.members.map(memberKey),
+      )
+    : undefined;
+  const project = await ports.tracker.project(target.projectKey);
+  const comment = buildCloseComment(delivery, reason, progress, {
+    textFormattingRule: project.textFormattingRule,
+  });
+  const name = `close|${delivery.deliveryKey}|${reason.at}|${progress ? delivery.deliveryId : ''}`;
+  if (progress && !groupCloses(progress)) {
+    await commentOnce(input, entry.issueKey, comment, name, ports);
+  } else {
+    const marker = findingMarker(name);
+    const close = {
+      status: target.closedStatus ?? 'Closed',
+      resolution: resolutionFor(reason),
+      comment,
+      marker,
+    };
+    const issueKey = entry.issueKey;
+    await exactlyOnce(
+      {
+        id: `comment|${shortHash(name, 32)}`,
+        what: `closing ${issueKey}`,
+        find: async () => ((await ports.tracker.hasComment(issueKey, marker)) ? { closed: true } : undefined),
+        act: () => ports.tracker.close(issueKey, close),
+        encode: (done) => ({ closed: String(done.closed) }),
+        decode: (done) => ({ closed: done.closed === 'true' }),
+      },
+      effectContext(input, ports),
+    );
+  }
+  return { key: entry.issueKey, url: entry.issueUrl, created: false };
 }
 
 /** An append to an open group: one comment (in parts when long) for the members it announces. */

@@ -5,6 +5,7 @@
 import type { Delivery, Suppression, WorkflowInput, WorkflowItem } from '../domain/delivery/delivery.js';
 import type { OpenGroup } from '../domain/delivery/grouping.js';
 import type { FindingItem } from '../domain/delivery/ledger-items.js';
+import type { CloseProgress, CloseReason } from '../domain/delivery/lifecycle.js';
 
 export type { Delivery, Suppression, WorkflowInput, WorkflowItem };
 
@@ -87,12 +88,25 @@ export interface DeliveryLedger extends EffectLedger {
 }
 
 /** The FileBacklogIssue task's ledger. */
-export interface IssueLedger extends DeliveryLedger {
+export interface IssueLedger extends DeliveryLedger, LifecycleLedger {
   recordIssue(key: string, issue: { key: string; url: string; id?: number }): Promise<void>;
 }
 
+/** What a close delivery records: the findings closed, the group's count, what was deleted meanwhile. */
+export interface LifecycleLedger {
+  /**
+   * Count a storm's closing members for `deliveryId` (each member counted once, whatever the
+   * retries and batches): the group's progress after it.
+   */
+  tallyClosed(groupKey: string, deliveryId: string, memberKeys: readonly string[]): Promise<CloseProgress>;
+  /** The findings are closed (or suppressed): when, why, by whom; one lifecycle event each. */
+  recordClosed(memberKeys: readonly string[], reason: CloseReason, deliveryKey: string): Promise<void>;
+  /** The issue or the message of a delivery was deleted: recorded, so nothing tries it again and again. */
+  recordGone(key: string, what: 'issue' | 'message'): Promise<void>;
+}
+
 /** The PostSlackMessage task's ledger. */
-export interface MessageLedger extends DeliveryLedger {
+export interface MessageLedger extends DeliveryLedger, LifecycleLedger {
   /**
    * The message is out (ts '' when none was posted), for this finding version and showing this
    * issue key: MARK_PENDING when every destination was reached, else POSTED.
@@ -103,8 +117,11 @@ export interface MessageLedger extends DeliveryLedger {
     findingUpdatedAt: string,
     complete: boolean,
   ): Promise<void>;
-  /** A reopen was announced (its reply posted): the version it describes, and one more reopen. */
-  recordReopen(key: string, findingUpdatedAt: string): Promise<void>;
+  /**
+   * A reopen reached every destination: the version it describes, one more reopen, the lifecycle
+   * open again (and a storm member no longer counted as closed in `group`).
+   */
+  recordReopen(key: string, findingUpdatedAt: string, group?: string): Promise<void>;
   /** Ledger each member of a delivery to where it went. */
   recordMembers(
     members: ReadonlyArray<{ key: string; updatedAt: string }>,
@@ -138,6 +155,8 @@ export interface IssueTarget {
   issueTypeName: string;
   categoryName?: string;
   assigneeId?: number;
+  /** The status a close sets (default `Closed`). */
+  closedStatus?: string;
   customFields?: Record<string, string | number | string[]>;
 }
 
@@ -213,6 +232,8 @@ export interface Chat {
   post(request: ChatPost): Promise<{ channel: string; ts: string }>;
   /** Replace a message's content (the link to an issue filed later, a resolution). */
   update(channel: string, ts: string, message: ChatMessage): Promise<void>;
+  /** A message as it is now (to change its look when its finding closes or reopens). */
+  read(channel: string, ts: string): Promise<ChatMessage | undefined>;
   /**
    * The message carrying `postId` posted since `since` (in `threadTs`'s thread when given), if an
    * earlier attempt posted it and lost the answer.

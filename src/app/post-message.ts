@@ -13,10 +13,18 @@ import {
   type SlackRef,
   shortHash,
 } from '../domain/delivery/delivery.js';
-import { DELIVERED_STATUSES, type FindingItem, type GroupItem } from '../domain/delivery/ledger-items.js';
+import {
+  DELIVERED_STATUSES,
+  type FindingItem,
+  type GroupItem,
+  isOpenLifecycle,
+} from '../domain/delivery/ledger-items.js';
+import { type CloseReason, groupCloses } from '../domain/delivery/lifecycle.js';
 import { deliveryNote } from '../domain/delivery/note.js';
 import { buildSlackDeliveryMessage, type DeliveryMessageContext } from '../domain/slack/delivery-message.js';
-import { ClaimHeldError, SlackUnavailableError } from './errors.js';
+import { type SlackMessage, severityColor } from '../domain/slack/finding-message.js';
+import { buildCloseReply, withLifecycleLook } from '../domain/slack/lifecycle-message.js';
+import { ClaimHeldError, SlackMessageGoneError, SlackUnavailableError } from './errors.js';
 import { exactlyOnce } from './exactly-once.js';
 import type { Chat, ChatPost, Clock, Log, MessageLedger, Timing } from './ports.js';
 import { orWait, type WaitResult } from './task-results.js';
@@ -57,6 +65,7 @@ async function postMessageNow(input: PostMessageInput, ports: PostMessagePorts):
   const { delivery } = input;
   if (delivery.destinations.slack) await ensureSlackUp(ports.ledger, input.execution);
   const entry = await ports.ledger.get(delivery.deliveryKey);
+  if (delivery.mode === 'close') return replyClose(input, entry, ports);
   if (delivery.mode === 'append') return replyAppend(input, entry, ports);
   if (delivery.mode === 'reopen' && entry?.slackTs && entry.slackChannel) {
     return replyReopen(input, entry as Posted, ports);
@@ -97,12 +106,10 @@ async function postOnce(
   input: PostMessageInput,
   ports: PostMessagePorts,
   name: string,
-  delivery: Delivery,
+  message: SlackMessage,
   where: { channel: string; threadTs?: string; broadcast?: boolean },
-  context: DeliveryMessageContext,
 ): Promise<{ channel: string; ts: string; posted: boolean }> {
   const postId = shortHash(name, 32);
-  const message = buildSlackDeliveryMessage(delivery, context);
   const request: ChatPost = {
     channel: where.channel,
     text: message.text,
@@ -166,9 +173,8 @@ async function postTop(input: PostMessageInput, entry: FindingItem | undefined, 
         input,
         ports,
         `top|${delivery.deliveryKey}|${opening}`,
-        delivery,
+        buildSlackDeliveryMessage(delivery, messageContext(issue)),
         { channel },
-        messageContext(issue),
       )
     : { channel: '', ts: '', posted: false };
   await recordDelivered(input, { channel: posted.channel, ts: posted.ts, issueKey: issue.key }, ports);
@@ -211,12 +217,98 @@ async function replyReopen(input: PostMessageInput, entry: Posted, ports: PostMe
   const context = { ...messageContext(issue), reopenCount: (entry.reopenCount ?? 0) + 1 };
   const name = `reopen|${delivery.deliveryKey}|${finding.updatedAt}`;
   const reply = delivery.destinations.slack
-    ? await postOnce(input, ports, name, delivery, thread, context)
+    ? await whileMessageExists(delivery.deliveryKey, ports, () =>
+        postOnce(input, ports, name, buildSlackDeliveryMessage(delivery, context), thread),
+      )
     : undefined;
+  // A closed finding's own message looks open again (a storm member's group message stays as it is).
+  const ownMessage = !entry.deliveredWith || entry.deliveredWith === delivery.deliveryKey;
+  if (reply && ownMessage && !isOpenLifecycle(entry)) {
+    await whileMessageExists(delivery.deliveryKey, ports, () =>
+      restyle(ports, entry.slackChannel, entry.slackTs, undefined, severityColor(finding.severity)),
+    );
+  }
   // Recorded once every destination has it: a reopen whose comment is still owed comes again.
-  if (isComplete(delivery, issue)) await ports.ledger.recordReopen(delivery.deliveryKey, finding.updatedAt);
+  if (isComplete(delivery, issue)) {
+    const group = entry.deliveredWith?.startsWith('group|') ? entry.deliveredWith : undefined;
+    await ports.ledger.recordReopen(delivery.deliveryKey, finding.updatedAt, group);
+  }
   const ref = reply ?? { channel: thread.channel, ts: thread.threadTs, posted: false };
   return noted(issue, { ...ref, threadTs: thread.threadTs });
+}
+
+/**
+ * The finding is fixed, gone, resolved or suppressed: a reply in its thread saying why (a storm:
+ * "n of m resolved", once per batch), the message restyled once the last finding closes, and the
+ * findings recorded closed. Never gated by the policy: the finding was filed under the policy of
+ * its day.
+ */
+async function replyClose(input: PostMessageInput, entry: FindingItem | undefined, ports: PostMessagePorts) {
+  const { delivery, issue } = input;
+  const reason = delivery.close as CloseReason;
+  const keys = delivery.members.map(memberKey);
+  const progress = delivery.group
+    ? await ports.ledger.tallyClosed(delivery.deliveryKey, delivery.deliveryId, keys)
+    : undefined;
+  const closes = !progress || groupCloses(progress);
+  let reply: { channel: string; ts: string; posted: boolean } | undefined;
+  if (entry?.slackTs && entry.slackChannel && delivery.destinations.slack && !entry.messageGoneAt) {
+    const { slackChannel: channel, slackTs: threadTs } = entry;
+    const name = `close|${delivery.deliveryKey}|${reason.at}|${progress ? delivery.deliveryId : ''}`;
+    reply = await whileMessageExists(delivery.deliveryKey, ports, () =>
+      postOnce(input, ports, name, buildCloseReply(delivery, reason, progress), { channel, threadTs }),
+    );
+    if (closes) {
+      await whileMessageExists(delivery.deliveryKey, ports, () =>
+        restyle(ports, channel, threadTs, reason, severityColor(delivery.finding.severity)),
+      );
+    }
+  }
+  const closed = keys.filter((key) => key !== delivery.deliveryKey);
+  await ports.ledger.recordClosed(
+    closes ? [...closed, delivery.deliveryKey] : closed,
+    reason,
+    delivery.deliveryKey,
+  );
+  ports.log.info(closes ? 'closed' : 'closing', {
+    deliveryKey: delivery.deliveryKey,
+    reason: reason.kind,
+    progress,
+  });
+  const ref = reply ?? { channel: entry?.slackChannel ?? '', ts: entry?.slackTs ?? '', posted: false };
+  return noted(issue, ref);
+}
+
+/** The message's look for the lifecycle (closed, suppressed, or open again), read back and updated. */
+async function restyle(
+  ports: PostMessagePorts,
+  channel: string,
+  ts: string,
+  reason: CloseReason | undefined,
+  openColor: string,
+): Promise<void> {
+  const current = await ports.chat.read(channel, ts);
+  if (!current) throw new SlackMessageGoneError(`the message ${ts} in ${channel} is gone`);
+  await ports.chat.update(channel, ts, withLifecycleLook(current, reason, openColor));
+}
+
+/** Run a Slack change; a message deleted meanwhile is recorded and logged, and nothing retried. */
+async function whileMessageExists<T>(
+  key: string,
+  ports: PostMessagePorts,
+  change: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await change();
+  } catch (error) {
+    if (!(error instanceof SlackMessageGoneError)) throw error;
+    await ports.ledger.recordGone(key, 'message');
+    ports.log.warn('the Slack message was deleted; recorded, nothing retried', {
+      deliveryKey: key,
+      error: error.message,
+    });
+    return undefined;
+  }
 }
 
 /** More findings for an open group: a reply for the members it announces, every member ledgered. */
@@ -240,7 +332,8 @@ async function replyAppend(input: PostMessageInput, entry: FindingItem | undefin
       : undefined;
   if (thread && delivery.destinations.slack && members.length > 0) {
     const name = `append|${delivery.deliveryId}`;
-    await postOnce(input, ports, name, { ...delivery, members }, thread, messageContext(issue));
+    const message = buildSlackDeliveryMessage({ ...delivery, members }, messageContext(issue));
+    await postOnce(input, ports, name, message, thread);
   }
   await ledger.recordMembers(otherMembers({ ...delivery, members }), {
     issueKey: issue.key || entry.issueKey,

@@ -9,7 +9,7 @@ const identifier = z.object({ Id: z.string().min(1), ProductArn: z.string().min(
 const delivery = z.looseObject({
   deliveryId: z.string().min(1),
   deliveryKey: z.string().min(1),
-  mode: z.enum(['new', 'reopen', 'append']),
+  mode: z.enum(['new', 'reopen', 'append', 'close']),
   kind: z.enum(['single', 'group']),
   finding: z.looseObject({ key: z.string(), title: z.string(), severity: z.string(), updatedAt: z.string() }),
   members: z.array(z.looseObject({ identifier })).min(1),
@@ -19,7 +19,7 @@ const delivery = z.looseObject({
 const item = z.looseObject({
   deliveryId: z.string().min(1),
   deliveryKey: z.string().min(1),
-  mode: z.enum(['new', 'reopen', 'append', 'mark', 'suppress']),
+  mode: z.enum(['new', 'reopen', 'append', 'close', 'mark', 'suppress']),
   members: z.array(z.looseObject({ identifier })).min(1),
 });
 // An empty key: the delivery is below the policy's Backlog threshold (Slack only), or Backlog failed.

@@ -10,8 +10,12 @@ import { DISPATCH_BATCH_SIZE } from '../config/constants.js';
 import { loadPolicyFile, policyDefaultsFromEnv } from '../config/policy-file.js';
 import { loadDispatchSettings } from '../config/settings.js';
 import { chunk } from '../domain/delivery/delivery.js';
-import { isNotified } from '../domain/delivery/ledger-items.js';
-import { buildEventPattern, matchesEventPattern } from '../domain/finding/event-pattern.js';
+import { isNotified, isOpenLifecycle } from '../domain/delivery/ledger-items.js';
+import {
+  buildEventPattern,
+  buildTransitionPattern,
+  matchesEventPattern,
+} from '../domain/finding/event-pattern.js';
 import { checkEnvelope, parseImportedEvent } from '../domain/finding/imported-event.js';
 import { stringifyJson } from '../domain/finding/json.js';
 import { FindingValidationError } from '../domain/finding/validation-error.js';
@@ -35,6 +39,9 @@ export type Outcome =
   | 'notified'
   | 'reopened'
   | 'already filed'
+  | 'closed'
+  | 'already closed'
+  | 'not filed'
   | 'filtered'
   | 'suppressed'
   | 'rejected'
@@ -222,7 +229,7 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
       ),
     };
     const policy = loadPolicyFile(settings.policyFile, policyDefaultsFromEnv(env));
-    const pattern = buildEventPattern(minimumThreshold(policy));
+    const patterns = [buildEventPattern(minimumThreshold(policy)), buildTransitionPattern()];
     const ledger = new Ledger(dynamo, settings.ledgerTable);
     let replayCount = 0;
     let state: ReplayState | undefined;
@@ -313,7 +320,7 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
             detail: `${problem.field}: ${problem.reason}`,
           });
           rejectedEvents.push(event);
-        } else if (matchesEventPattern(event, pattern)) {
+        } else if (patterns.some((pattern) => matchesEventPattern(event, pattern))) {
           queued.push(event);
         } else {
           const reasons = whyNotMatched(event, policy);
@@ -391,6 +398,14 @@ function reportOutcomes(report: DispatchReport, results: FindingResult[]): void 
       const { key, issueKey, slackTs } = outcome;
       results.push({ key, outcome: 'already filed', issueKey, slackTs });
     }
+    if (outcome.outcome === 'already-closed') results.push({ key: outcome.key, outcome: 'already closed' });
+    if (outcome.outcome === 'not-filed') {
+      results.push({
+        key: outcome.key,
+        outcome: 'not filed',
+        detail: 'the notifier never filed it: nothing to close',
+      });
+    }
   }
   if (report.failedMessageIds.length > 0) {
     results.push({ key: 'batch', outcome: 'failed', detail: 'the workflow could not be started' });
@@ -457,7 +472,10 @@ async function queuedResult(
 ): Promise<FindingResult> {
   const item = await ledger.get(outcome.key);
   const base = { key: outcome.key, issueKey: item?.issueKey, slackTs: item?.slackTs };
-  if (!failed && isNotified(item?.status)) {
+  if (!failed && outcome.mode === 'close' && !isOpenLifecycle(item)) {
+    return { ...base, outcome: 'closed', detail: item?.closedBecause ?? '' };
+  }
+  if (!failed && outcome.mode !== 'close' && isNotified(item?.status)) {
     return { ...base, outcome: outcome.mode === 'reopen' ? 'reopened' : 'notified' };
   }
   const delivery = outcome.deliveryKey === outcome.key ? item : await ledger.get(outcome.deliveryKey);

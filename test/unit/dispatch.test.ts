@@ -155,7 +155,7 @@ describe('dispatch handler', () => {
     ).toEqual([['reopen', 'CloudTrail.2']]);
     expect(
       (reports[0] as { outcomes: Array<{ outcome: string }> }).outcomes.map((o) => o.outcome).sort(),
-    ).toEqual(['already-filed', 'filtered', 'filtered', 'queued']);
+    ).toEqual(['already-filed', 'filtered', 'not-filed', 'queued']);
   });
 
   it('names the execution after its deliveries, so a redelivered batch starts nothing new', async () => {

@@ -6,13 +6,15 @@ import {
   findingKey,
 } from '../finding/finding.js';
 import type { SeverityLabel } from '../finding/severity.js';
+import type { CloseReason } from './lifecycle.js';
 
 /**
  * `new`: a first issue and top-level message. `reopen`: a comment on the recorded issue and a
  * broadcast thread reply. `append`: more findings for an open group: a comment listing them and a
- * thread reply.
+ * thread reply. `close`: the finding is fixed, gone, resolved or suppressed in Security Hub: the
+ * issue closed with a comment saying why, a thread reply, the message's look changed.
  */
-export type DeliveryMode = 'new' | 'reopen' | 'append';
+export type DeliveryMode = 'new' | 'reopen' | 'append' | 'close';
 
 /** `single`: one finding (or one control on one resource seen by several standards). `group`: a storm. */
 export type DeliveryKind = 'single' | 'group';
@@ -26,6 +28,8 @@ export interface Route {
     issueTypeName: string;
     categoryName?: string;
     assigneeId?: number;
+    /** The status a close sets (default `Closed`). */
+    closedStatus?: string;
   };
 }
 
@@ -77,6 +81,8 @@ export interface Delivery {
   /** Absent: the configured defaults (SLACK_CHANNEL, BACKLOG_PROJECT_KEY, BACKLOG_ISSUE_TYPE). */
   route?: Route;
   destinations: Destinations;
+  /** A close: why. */
+  close?: CloseReason;
 }
 
 /** Findings a suppression rule matched: the workflow marks them SUPPRESSED with a note naming the rule. */
@@ -173,6 +179,7 @@ export interface DeliveryOptions {
   destinations?: Destinations;
   group?: GroupInfo;
   kind?: DeliveryKind;
+  close?: CloseReason;
 }
 
 /**
@@ -200,5 +207,6 @@ export function buildDelivery(
   };
   if (options.group) delivery.group = options.group;
   if (options.route) delivery.route = options.route;
+  if (options.close) delivery.close = options.close;
   return delivery;
 }

@@ -1,4 +1,5 @@
 import type { Finding } from '../finding/finding.js';
+import type { LifecycleState } from './lifecycle.js';
 
 /**
  * The ledger (one DynamoDB table, key `findingKey`) holds four kinds of item: one per finding, one
@@ -26,6 +27,24 @@ export const LEDGER_ATTRIBUTES = {
   // Reopens.
   reopenCount: 'reopenCount',
   lastReopenedAt: 'lastReopenedAt',
+  // The lifecycle of a filed finding: open, closed or suppressed; when, why and by whom.
+  lifecycle: 'lifecycle',
+  closedAt: 'closedAt',
+  closedBecause: 'closedBecause',
+  closedBy: 'closedBy',
+  /** The close delivery that counted this storm member as closed (each is counted once). */
+  closeTallied: 'closeTallied',
+  /** A storm group's findings counted as closed. */
+  closedCount: 'closedCount',
+  /** The issue or the message was deleted (recorded, nothing retried). */
+  issueGoneAt: 'issueGoneAt',
+  messageGoneAt: 'messageGoneAt',
+  // Lifecycle event items (`event|…`), for the digest: by day, then time.
+  eventDay: 'eventDay',
+  eventAt: 'eventAt',
+  eventKind: 'eventKind',
+  eventFinding: 'eventFinding',
+  eventDetail: 'eventDetail',
   // The last failure the workflow recorded, and which deliveries of this item failed.
   lastError: 'lastError',
   failedAt: 'failedAt',
@@ -109,6 +128,13 @@ export interface FindingItem {
   markFailedAt?: string;
   announcedIn?: string;
   announcedBy?: string;
+  lifecycle?: LifecycleState;
+  closedAt?: string;
+  closedBecause?: string;
+  closedBy?: string;
+  closeTallied?: string;
+  issueGoneAt?: string;
+  messageGoneAt?: string;
 }
 
 /** A storm group: one issue and one message for many findings of one control or type. */
@@ -120,6 +146,21 @@ export interface GroupItem extends FindingItem {
   retakenAt?: string;
   lastActivityAt: string;
   memberCount: number;
+  closedCount?: number;
+}
+
+/**
+ * One lifecycle event (`event|<day>|<id>`), indexed by day: what the digest lists since the last
+ * one (notified, closed and why, reopened, suppressed by whom).
+ */
+export interface LifecycleEventItem {
+  findingKey: string;
+  eventDay: string;
+  eventAt: string;
+  eventKind: 'notified' | 'closed' | 'reopened' | 'suppressed';
+  eventFinding: string;
+  eventDetail: Record<string, string>;
+  expiresAt?: number;
 }
 
 /** A claim on one external effect (`effect|<id>`): who holds it, when it acted, what it produced. */
@@ -136,6 +177,11 @@ export interface ClaimItem {
 /** The ledger key of an effect's claim. */
 export function effectKey(effectId: string): string {
   return `effect|${effectId}`;
+}
+
+/** A filed finding still open: not closed or suppressed (absent means open). */
+export function isOpenLifecycle(entry: FindingItem | undefined): boolean {
+  return entry?.lifecycle === undefined || entry.lifecycle === 'open';
 }
 
 /**
@@ -174,6 +220,8 @@ export function decideAgainstLedger(finding: Finding, entry: FindingItem | undef
   if (!entry) return { kind: 'new' };
   if (entry.status === 'MARK_PENDING') return { kind: 'mark', entry };
   if (!isNotified(entry.status)) return { kind: 'new' };
+  // Closed or suppressed, and NEW again (compliance failed again, record re-activated): a reopen.
+  if (!isOpenLifecycle(entry)) return { kind: 'reopen', entry };
   const deliveredUpdate = Date.parse(entry.findingUpdatedAt ?? '');
   if (Number.isFinite(deliveredUpdate) && Date.parse(finding.updatedAt) > deliveredUpdate) {
     return { kind: 'reopen', entry };

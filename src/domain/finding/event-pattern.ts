@@ -23,6 +23,38 @@ export function buildEventPattern(minSeverity: SeverityLabel) {
   };
 }
 
+/** The author of the notes the notifier writes (ASFF `Note.UpdatedBy`). */
+export const NOTE_AUTHOR = 'securityhub-notifier';
+
+/**
+ * The EventBridge pattern of the rule that forwards the transitions that can close something the
+ * notifier filed, narrowed so an organisation's churn of findings it never filed costs little:
+ * - compliance PASSED or the record ARCHIVED on a finding whose note the notifier wrote (it filed
+ *   it: its note says where);
+ * - workflow RESOLVED or SUPPRESSED set by anyone (people's changes: few), except on a finding whose
+ *   compliance PASSED (Security Hub resolves every passing control itself: that churn is covered
+ *   by the first branch for what the notifier filed).
+ * serverless.yml renders the same pattern (template-tested).
+ */
+export function buildTransitionPattern() {
+  const ours = { Note: { UpdatedBy: [NOTE_AUTHOR] } };
+  const people = { Status: ['RESOLVED', 'SUPPRESSED'] };
+  return {
+    source: ['aws.securityhub'],
+    'detail-type': ['Security Hub Findings - Imported'],
+    detail: {
+      findings: {
+        $or: [
+          { ...ours, Compliance: { Status: ['PASSED'] } },
+          { ...ours, RecordState: ['ARCHIVED'] },
+          { Workflow: people, Compliance: { Status: [{ 'anything-but': ['PASSED'] }] } },
+          { Workflow: people, Compliance: { Status: [{ exists: false }] } },
+        ],
+      },
+    },
+  };
+}
+
 type Pattern = { [key: string]: unknown };
 type Matcher = string | number | boolean | null | { [op: string]: unknown };
 

@@ -356,5 +356,13 @@ export function normalizeFinding(raw: unknown, context: NormalizeContext): Findi
   const lastObservedAt = str(raw.LastObservedAt);
   if (firstObservedAt) finding.firstObservedAt = firstObservedAt;
   if (lastObservedAt) finding.lastObservedAt = lastObservedAt;
+  const noteText = str(at(raw, 'Note', 'Text'));
+  if (noteText) {
+    finding.note = { text: noteText };
+    const updatedBy = str(at(raw, 'Note', 'UpdatedBy'));
+    const noteUpdatedAt = str(at(raw, 'Note', 'UpdatedAt'));
+    if (updatedBy) finding.note.updatedBy = updatedBy;
+    if (noteUpdatedAt) finding.note.updatedAt = noteUpdatedAt;
+  }
   return finding;
 }

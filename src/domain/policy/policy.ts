@@ -188,6 +188,13 @@ export function groupingSettings(policy: NotificationPolicy): GroupingSettings {
   return { ...policy.grouping };
 }
 
+/** The route a finding goes by (first match, else the default), whatever the filters say. */
+export function routeFor(finding: Finding, policy: NotificationPolicy): Route {
+  return (
+    policy.routes.find((rule) => findingMatches(rule.match, finding, policy))?.route ?? policy.defaultRoute
+  );
+}
+
 /**
  * What to do with one finding, in this order:
  * 1. the EventBridge rule's conditions, again per finding (workflow NEW, record ACTIVE, compliance
