@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISPATCH_BATCH_SIZE, DISPATCH_BATCHING_WINDOW_SECONDS } from '../../src/config/constants.js';
-import { buildEventPattern } from '../../src/domain/finding/event-pattern.js';
+import { buildEventPattern, buildTransitionPattern } from '../../src/domain/finding/event-pattern.js';
 import {
   allowedActions,
   type Json,
@@ -177,6 +177,14 @@ describe('serverless package', () => {
 });
 
 describe('intake: EventBridge rule, buffer queue, dead-letter queue', () => {
+  it('forwards the transitions that can close what was filed, exactly as buildTransitionPattern() describes', () => {
+    const rule = resource(template, 'TransitionsRule');
+    expect(rule.Properties.EventPattern).toEqual(buildTransitionPattern());
+    expect(rule.Properties.Targets).toEqual([
+      expect.objectContaining({ Id: 'BufferQueue', Arn: getAtt('BufferQueue') }),
+    ]);
+  });
+
   it('matches exactly what buildEventPattern() describes', () => {
     const rule = resource(template, 'FindingsRule');
     expect(rule.Properties.EventPattern).toEqual(buildEventPattern('HIGH'));
@@ -197,7 +205,7 @@ describe('intake: EventBridge rule, buffer queue, dead-letter queue', () => {
     });
   });
 
-  it('lets only the rule send to the queues', () => {
+  it('lets only the two rules send to the queues', () => {
     for (const [policy, queue] of [
       ['BufferQueuePolicy', 'BufferQueue'],
       ['DeadLetterQueuePolicy', 'DeadLetterQueue'],
@@ -213,7 +221,7 @@ describe('intake: EventBridge rule, buffer queue, dead-letter queue', () => {
           Principal: { Service: 'events.amazonaws.com' },
           Action: 'sqs:SendMessage',
           Resource: getAtt(queue),
-          Condition: { ArnEquals: { 'aws:SourceArn': getAtt('FindingsRule') } },
+          Condition: { ArnEquals: { 'aws:SourceArn': [getAtt('FindingsRule'), getAtt('TransitionsRule')] } },
         }),
       ]);
     }
