@@ -4,14 +4,18 @@ import {
   BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
+  QueryCommand,
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { LedgerError } from '../app/errors.js';
 import type {
+  ActivityClaim,
+  ActivityLedger,
   DispatchLedger,
   EffectClaim,
   IssueLedger,
+  LifecycleEvent,
   MarkLedger,
   MemberRecord,
   MessageLedger,
@@ -20,6 +24,7 @@ import { chunk } from '../domain/delivery/delivery.js';
 import { GROUP_OPENING_STALE_MS, type OpenGroup } from '../domain/delivery/grouping.js';
 import {
   LEDGER_ATTRIBUTES as A,
+  activityKey,
   type ClaimItem,
   DELIVERED_STATUSES,
   type DestinationItem,
@@ -27,6 +32,7 @@ import {
   effectKey,
   type FindingItem,
   type GroupItem,
+  LEDGER_ISSUE_INDEX,
   type LifecycleEventItem,
 } from '../domain/delivery/ledger-items.js';
 import {
@@ -58,7 +64,7 @@ export const DEFAULT_CLAIM_STALE_MS = 45_000;
 type Update = Omit<UpdateCommandInput, 'TableName' | 'Key'>;
 
 /** The DynamoDB ledger: finding key → where it was delivered. Every write is conditional. */
-export class Ledger implements DispatchLedger, IssueLedger, MessageLedger, MarkLedger {
+export class Ledger implements DispatchLedger, IssueLedger, MessageLedger, MarkLedger, ActivityLedger {
   private readonly doc: DynamoDBDocumentClient;
   private readonly now: () => Date;
   private readonly claimStaleMs: number;
@@ -390,14 +396,7 @@ export class Ledger implements DispatchLedger, IssueLedger, MessageLedger, MarkL
   }
 
   /** One lifecycle event item each (`event|<day>|…`), for the digest; they expire with the ledger. */
-  async recordEvents(
-    events: ReadonlyArray<{
-      kind: LifecycleEventItem['eventKind'];
-      finding: string;
-      detail: Record<string, string>;
-    }>,
-    now = this.now(),
-  ): Promise<void> {
+  async recordEvents(events: readonly LifecycleEvent[], now = this.now()): Promise<void> {
     const at = now.toISOString();
     const day = at.slice(0, 10);
     const items = events.map(
@@ -416,26 +415,30 @@ export class Ledger implements DispatchLedger, IssueLedger, MessageLedger, MarkL
 
   // --- marking --------------------------------------------------------------------------------------
 
-  async recordMarked(keys: readonly string[]): Promise<void> {
+  async recordMarked(marked: ReadonlyArray<{ key: string; copy?: string }>): Promise<void> {
     const now = this.now();
-    const marked: string[] = [];
-    await inParallel([...new Set(keys)], async (key) => {
+    const first: string[] = [];
+    await inParallel(marked, async ({ key, copy }) => {
       try {
         const result = await this.update(key, {
-          UpdateExpression: `SET #status = :notified, ${A.markedAt} = :now REMOVE ${A.markError}, ${A.markFailedAt}`,
+          UpdateExpression: `SET #status = :notified, ${A.markedAt} = :now${copy ? ` ADD ${A.markedCopies} :copy` : ''} REMOVE ${A.markError}, ${A.markFailedAt}`,
           ConditionExpression: `attribute_exists(${A.key})`,
           ExpressionAttributeNames: { '#status': A.status },
-          ExpressionAttributeValues: { ':notified': 'NOTIFIED', ':now': now.toISOString() },
+          ExpressionAttributeValues: {
+            ':notified': 'NOTIFIED',
+            ':now': now.toISOString(),
+            ...(copy ? { ':copy': new Set([copy]) } : {}),
+          },
           ReturnValues: 'ALL_OLD',
         });
         const before = (result.Attributes as FindingItem | undefined)?.status;
-        if (before !== 'NOTIFIED' && !key.startsWith('group|')) marked.push(key);
+        if (before !== 'NOTIFIED' && !key.startsWith('group|')) first.push(key);
       } catch (error) {
         ignoreConditionFailure(error);
       }
     });
     await this.recordEvents(
-      marked.map((key) => ({ kind: 'notified', finding: key, detail: {} })),
+      [...new Set(first)].map((key) => ({ kind: 'notified', finding: key, detail: {} })),
       now,
     );
   }
@@ -458,6 +461,112 @@ export class Ledger implements DispatchLedger, IssueLedger, MessageLedger, MarkL
     return item?.downExecution
       ? { execution: item.downExecution, reason: item.downReason ?? 'failed' }
       : undefined;
+  }
+
+  // --- the loop from Backlog: activities, an issue's items, reopens -------------------------------
+
+  async claimActivity(activityId: number, token: string): Promise<ActivityClaim> {
+    const now = this.now();
+    try {
+      await this.update(activityKey(activityId), {
+        UpdateExpression: `SET ${A.claimToken} = :token, ${A.claimedAt} = :now, ${A.expiresAt} = :exp`,
+        ConditionExpression: `attribute_not_exists(${A.doneAt}) AND (attribute_not_exists(${A.claimToken}) OR ${A.claimToken} = :token OR ${A.claimedAt} < :stale)`,
+        ExpressionAttributeValues: {
+          ':token': token,
+          ':now': now.toISOString(),
+          ':stale': new Date(now.getTime() - this.claimStaleMs).toISOString(),
+          ':exp': this.expiry(now, CLAIM_RETENTION_SECONDS),
+        },
+      });
+      return 'claimed';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = (await this.get(activityKey(activityId))) as ClaimItem | undefined;
+      return current?.doneAt ? 'done' : 'held';
+    }
+  }
+
+  async completeActivity(activityId: number, result: Record<string, string>): Promise<void> {
+    const now = this.now();
+    await this.update(activityKey(activityId), {
+      UpdateExpression: `SET ${A.doneAt} = :now, #result = :result, ${A.expiresAt} = :exp REMOVE ${A.claimToken}`,
+      ExpressionAttributeNames: { '#result': A.result },
+      ExpressionAttributeValues: {
+        ':now': now.toISOString(),
+        ':result': result,
+        ':exp': this.expiry(now, CLAIM_RETENTION_SECONDS),
+      },
+    });
+  }
+
+  async releaseActivity(activityId: number, token: string): Promise<void> {
+    try {
+      await this.update(activityKey(activityId), {
+        UpdateExpression: `REMOVE ${A.claimToken}, ${A.claimedAt}`,
+        ConditionExpression: `${A.claimToken} = :token`,
+        ExpressionAttributeValues: { ':token': token },
+      });
+    } catch (error) {
+      ignoreConditionFailure(error);
+    }
+  }
+
+  /** Query the sparse `byIssueKey` index (every page): the items filed under the issue. */
+  async findByIssueKey(issueKey: string): Promise<FindingItem[]> {
+    const items: FindingItem[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: LEDGER_ISSUE_INDEX,
+          KeyConditionExpression: `${A.issueKey} = :key`,
+          ExpressionAttributeValues: { ':key': issueKey },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      items.push(...((page.Items ?? []) as FindingItem[]));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  async recordReopenedBy(keys: readonly string[], why: Record<string, string>): Promise<string[]> {
+    const now = this.now();
+    const reopened: string[] = [];
+    await inParallel([...new Set(keys)], async (key) => {
+      try {
+        const result = await this.update(key, {
+          UpdateExpression: `SET ${A.lifecycle} = :open, ${A.lastReopenedAt} = :now, ${A.reopenCount} = if_not_exists(${A.reopenCount}, :zero) + :one, ${A.expiresAt} = :exp REMOVE ${A.closedAt}, ${A.closedBecause}, ${A.closedBy}, ${A.closeTallied}`,
+          ConditionExpression: `attribute_exists(${A.key}) AND ${A.lifecycle} IN (:closed, :suppressed)`,
+          ExpressionAttributeValues: {
+            ':open': 'open',
+            ':closed': 'closed',
+            ':suppressed': 'suppressed',
+            ':now': now.toISOString(),
+            ':zero': 0,
+            ':one': 1,
+            ':exp': this.expiry(now),
+          },
+          ReturnValues: 'ALL_OLD',
+        });
+        const before = result.Attributes as FindingItem | undefined;
+        if (before?.closeTallied && before.deliveredWith?.startsWith('group|')) {
+          await this.update(before.deliveredWith, {
+            UpdateExpression: `ADD ${A.closedCount} :minus`,
+            ExpressionAttributeValues: { ':minus': -1 },
+          });
+        }
+        reopened.push(key);
+      } catch (error) {
+        ignoreConditionFailure(error);
+      }
+    });
+    await this.recordEvents(
+      reopened.map((key) => ({ kind: 'reopened', finding: key, detail: why })),
+      now,
+    );
+    return reopened;
   }
 
   // --- storm groups ---------------------------------------------------------------------------------

@@ -1,6 +1,14 @@
-import { BatchUpdateFindingsCommand, type SecurityHubClient } from '@aws-sdk/client-securityhub';
+import {
+  BatchUpdateFindingsCommand,
+  BatchUpdateFindingsV2Command,
+  GetFindingsCommand,
+  type SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
 import { SecurityHubAccessError, SecurityHubRateLimitError, SecurityHubRequestError } from '../app/errors.js';
-import type { FindingsUpdater } from '../app/ports.js';
+import type { FindingCopyRef, FindingsReader, FindingsUpdater, MarkStatus } from '../app/ports.js';
+import { chunk } from '../domain/delivery/delivery.js';
+import { type FindingState, findingStateOf } from '../domain/delivery/tracker-lifecycle.js';
+import { findingKey } from '../domain/finding/finding.js';
 
 const ACCESS_ERRORS = new Set([
   'AccessDeniedException',
@@ -15,38 +23,145 @@ export { NOTE_AUTHOR } from '../domain/finding/event-pattern.js';
 
 import { NOTE_AUTHOR } from '../domain/finding/event-pattern.js';
 
+/** The new Security Hub's status ids for the statuses the notifier sets (there is no NOTIFIED: In Progress). */
+export const OCSF_STATUS_IDS: Readonly<Record<MarkStatus, number>> = {
+  NEW: 1,
+  NOTIFIED: 2,
+  SUPPRESSED: 3,
+  RESOLVED: 4,
+};
+
 /**
- * BatchUpdateFindings (Security Hub CSPM, ASFF): the workflow status and a note, nothing else (the
- * function's role may change only those two fields). Errors become the catalogue's: access and
- * input errors fail at once, throttling past the SDK's own retries is rate-limited, the rest
- * transient.
+ * Updates both Security Hubs: CSPM's ASFF findings with BatchUpdateFindings (the workflow status
+ * and a note, nothing else: the function's role may change only those), the new Security Hub's OCSF
+ * findings with BatchUpdateFindingsV2 (a status id and a comment, by metadata uid). Errors become
+ * the catalogue's: access and input errors fail at once, throttling past the SDK's own retries is
+ * rate-limited, the rest transient.
  */
 export class SecurityHubUpdater implements FindingsUpdater {
   constructor(private readonly client: Pick<SecurityHubClient, 'send'>) {}
 
-  async update(
-    identifiers: ReadonlyArray<{ Id: string; ProductArn: string }>,
-    change: { status: 'NOTIFIED' | 'SUPPRESSED' | 'RESOLVED' | 'NEW'; note: string },
-  ) {
-    try {
-      const result = await this.client.send(
+  async update(copies: readonly FindingCopyRef[], change: { status: MarkStatus; note: string }) {
+    const ocsf = copies.filter((copy) => copy.ocsf);
+    const asff = copies.filter((copy) => !copy.ocsf);
+    return [...(await this.updateAsff(asff, change)), ...(await this.updateOcsf(ocsf, change))];
+  }
+
+  private async updateAsff(copies: readonly FindingCopyRef[], change: { status: MarkStatus; note: string }) {
+    if (copies.length === 0) return [];
+    const result = await this.send('BatchUpdateFindings', () =>
+      this.client.send(
         new BatchUpdateFindingsCommand({
-          FindingIdentifiers: identifiers.map(({ Id, ProductArn }) => ({ Id, ProductArn })),
+          FindingIdentifiers: copies.map(({ identifier: { Id, ProductArn } }) => ({ Id, ProductArn })),
           Workflow: { Status: change.status },
           Note: { Text: change.note, UpdatedBy: NOTE_AUTHOR },
         }),
-      );
-      return (result.UnprocessedFindings ?? []).map((entry) => ({
-        identifier: {
-          Id: entry.FindingIdentifier?.Id ?? '',
-          ProductArn: entry.FindingIdentifier?.ProductArn ?? '',
-        },
+      ),
+    );
+    const byKey = new Map(
+      copies.map((copy) => [`${copy.identifier.ProductArn}|${copy.identifier.Id}`, copy]),
+    );
+    return (result.UnprocessedFindings ?? []).map((entry) => {
+      const identifier = {
+        Id: entry.FindingIdentifier?.Id ?? '',
+        ProductArn: entry.FindingIdentifier?.ProductArn ?? '',
+      };
+      return {
+        copy: byKey.get(`${identifier.ProductArn}|${identifier.Id}`) ?? { identifier },
         code: entry.ErrorCode ?? 'Unknown',
         ...(entry.ErrorMessage ? { message: entry.ErrorMessage } : {}),
-      }));
+      };
+    });
+  }
+
+  private async updateOcsf(copies: readonly FindingCopyRef[], change: { status: MarkStatus; note: string }) {
+    if (copies.length === 0) return [];
+    const result = await this.send('BatchUpdateFindingsV2', () =>
+      this.client.send(
+        new BatchUpdateFindingsV2Command({
+          MetadataUids: copies.map((copy) => copy.ocsf?.metadataUid ?? ''),
+          StatusId: OCSF_STATUS_IDS[change.status],
+          Comment: change.note.slice(0, 512),
+        }),
+      ),
+    );
+    const byUid = new Map(copies.map((copy) => [copy.ocsf?.metadataUid, copy]));
+    return (result.UnprocessedFindings ?? []).map((entry) => {
+      const copy = byUid.get(entry.MetadataUid) ?? {
+        identifier: {
+          Id: entry.FindingIdentifier?.FindingInfoUid ?? '',
+          ProductArn: entry.FindingIdentifier?.MetadataProductUid ?? '',
+        },
+        ocsf: { metadataUid: entry.MetadataUid ?? '' },
+      };
+      return {
+        copy,
+        code: entry.ErrorCode ?? 'Unknown',
+        ...(entry.ErrorMessage ? { message: entry.ErrorMessage } : {}),
+      };
+    });
+  }
+
+  private async send<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
     } catch (error) {
       const name = (error as Error).name;
-      const detail = `BatchUpdateFindings failed: ${name}: ${(error as Error).message}`;
+      const detail = `${operation} failed: ${name}: ${(error as Error).message}`;
+      if (ACCESS_ERRORS.has(name)) throw new SecurityHubAccessError(detail, { cause: error });
+      if (THROTTLING.has(name)) throw new SecurityHubRateLimitError(detail, { cause: error });
+      throw new SecurityHubRequestError(detail, { cause: error });
+    }
+  }
+}
+
+/** GetFindings takes at most 20 values per filter attribute (API reference, `Filters`). */
+export const MAX_FILTER_VALUES = 20;
+
+/**
+ * GetFindings by identifier (Security Hub CSPM, ASFF): each finding as Security Hub reports it now.
+ * At most 20 identifiers a call (the filter's limit), every page read; a finding Security Hub does
+ * not have is left out. Errors become the catalogue's, as for the updater.
+ */
+export class SecurityHubReader implements FindingsReader {
+  constructor(private readonly client: Pick<SecurityHubClient, 'send'>) {}
+
+  async read(identifiers: ReadonlyArray<{ Id: string; ProductArn: string }>): Promise<FindingState[]> {
+    const unique = [
+      ...new Map(identifiers.map((identifier) => [findingKey(identifier), identifier])).values(),
+    ];
+    const wanted = new Set(unique.map(findingKey));
+    const states = new Map<string, FindingState>();
+    for (const part of chunk(unique, MAX_FILTER_VALUES)) {
+      const Filters = {
+        Id: part.map(({ Id }) => ({ Value: Id, Comparison: 'EQUALS' as const })),
+        ProductArn: [...new Set(part.map(({ ProductArn }) => ProductArn))].map((Value) => ({
+          Value,
+          Comparison: 'EQUALS' as const,
+        })),
+      };
+      let token: string | undefined;
+      do {
+        const page = await this.getFindings(
+          new GetFindingsCommand({ Filters, MaxResults: 100, ...(token ? { NextToken: token } : {}) }),
+        );
+        for (const raw of page.Findings ?? []) {
+          const state = findingStateOf(raw);
+          const key = state && findingKey(state.identifier);
+          if (state && key && wanted.has(key)) states.set(key, state);
+        }
+        token = page.NextToken || undefined;
+      } while (token);
+    }
+    return [...states.values()];
+  }
+
+  private async getFindings(command: GetFindingsCommand) {
+    try {
+      return await this.client.send(command);
+    } catch (error) {
+      const name = (error as Error).name;
+      const detail = `GetFindings failed: ${name}: ${(error as Error).message}`;
       if (ACCESS_ERRORS.has(name)) throw new SecurityHubAccessError(detail, { cause: error });
       if (THROTTLING.has(name)) throw new SecurityHubRateLimitError(detail, { cause: error });
       throw new SecurityHubRequestError(detail, { cause: error });

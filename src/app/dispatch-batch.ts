@@ -4,6 +4,7 @@
  * groups) and start the workflow for them, in as few executions as the input limit allows.
  */
 import {
+  copyOf,
   type Delivery,
   type Destinations,
   memberKey,
@@ -98,7 +99,9 @@ export async function dispatchBatch(
   ports: DispatchPorts,
 ): Promise<DispatchReport> {
   const report: DispatchReport = { outcomes: [], rejected: [], executions: [], failedMessageIds: [] };
-  const parsed = latestByKey(records.flatMap((record) => parseRecord(record, ports.settings, report)));
+  const parsed = mergeTwins(
+    latestByKey(records.flatMap((record) => parseRecord(record, ports.settings, report))),
+  );
   const { opening, closing } = sortByTransition(parsed, report);
   const { notified, suppressed } = applyPolicy(opening, ports.policy, report);
   const { candidates, remarks } = await checkLedger(notified, ports.ledger, report);
@@ -193,16 +196,37 @@ function applyPolicy(parsed: Parsed[], policy: NotificationPolicy, report: Dispa
   return { notified, suppressed };
 }
 
-/** Keep the latest version of each finding the batch carries more than once. */
+/** Keep the latest version of each copy (each finding, as each Security Hub reports it) the batch carries more than once. */
 export function latestByKey<T extends { finding: Finding }>(candidates: readonly T[]): T[] {
   const latest = new Map<string, T>();
   for (const candidate of candidates) {
-    const seen = latest.get(candidate.finding.key);
+    const copy = `${candidate.finding.key}|${candidate.finding.format ?? 'asff'}`;
+    const seen = latest.get(copy);
     if (!seen || Date.parse(candidate.finding.updatedAt) >= Date.parse(seen.finding.updatedAt)) {
-      latest.set(candidate.finding.key, candidate);
+      latest.set(copy, candidate);
     }
   }
   return [...latest.values()];
+}
+
+/**
+ * One underlying finding reported by both Security Hubs in one batch (CSPM's ASFF copy and the new
+ * Security Hub's OCSF copy): one candidate, the latest copy describing it, the other its twin, so
+ * it is filed once and both copies are marked.
+ */
+export function mergeTwins<T extends { finding: Finding }>(candidates: readonly T[]): T[] {
+  const byKey = new Map<string, T[]>();
+  for (const candidate of candidates)
+    byKey.set(candidate.finding.key, [...(byKey.get(candidate.finding.key) ?? []), candidate]);
+  return [...byKey.values()].map((copies) => {
+    const [first, ...others] = [...copies].sort(
+      (a, b) =>
+        Date.parse(b.finding.updatedAt) - Date.parse(a.finding.updatedAt) ||
+        Number(a.finding.format === 'ocsf') - Number(b.finding.format === 'ocsf'),
+    );
+    if (!first || others.length === 0) return first as T;
+    return { ...first, finding: { ...first.finding, twins: others.map(({ finding }) => copyOf(finding)) } };
+  });
 }
 
 /**
@@ -227,6 +251,14 @@ async function checkLedger(notified: Notified[], ledger: DispatchLedger, report:
   return { candidates, remarks: buildRemarks(unmarked) };
 }
 
+/** A finding's copies to mark: its own, and its twin's from the other Security Hub. */
+function toCopyMember(finding: Finding) {
+  return {
+    ...copyOf(finding),
+    ...(finding.twins && finding.twins.length > 0 ? { twins: finding.twins } : {}),
+  };
+}
+
 /** Findings delivered but not marked, one workflow item per note (the workflow marks 100 a call). */
 export function buildRemarks(unmarked: ReadonlyArray<{ finding: Finding; entry: FindingItem }>): Remark[] {
   const byNote = new Map<string, Remark['members']>();
@@ -237,7 +269,7 @@ export function buildRemarks(unmarked: ReadonlyArray<{ finding: Finding; entry: 
     );
     byNote.set(note, [
       ...(byNote.get(note) ?? []),
-      { identifier: finding.identifier, updatedAt: finding.updatedAt },
+      { ...toCopyMember(finding), updatedAt: finding.updatedAt },
     ]);
   }
   return [...byNote].map(([note, members]) => ({
@@ -291,7 +323,7 @@ export function buildSuppressions(
     deliveryKey: `suppression|${rule}`,
     mode: 'suppress' as const,
     note,
-    members: findings.map((finding) => ({ identifier: finding.identifier })),
+    members: findings.map(toCopyMember),
   }));
 }
 

@@ -5,8 +5,8 @@
  * few times; those it still could not update are recorded in the ledger with why, and reported,
  * so the workflow fails the execution (an alarm) and the next event of each marks it again.
  */
-import { chunk, memberKey, type WorkflowItem } from '../domain/delivery/delivery.js';
-import type { Clock, FindingsUpdater, Log, MarkLedger } from './ports.js';
+import { chunk, copyKey, memberKey, type WorkflowItem } from '../domain/delivery/delivery.js';
+import type { Clock, FindingCopyRef, FindingsUpdater, Log, MarkLedger } from './ports.js';
 
 export interface MarkFindingsInput {
   delivery: WorkflowItem;
@@ -32,7 +32,7 @@ export interface MarkResult {
   errors: Record<string, number>;
 }
 
-/** The BatchUpdateFindings limit. */
+/** The BatchUpdateFindings (and V2) limit. */
 export const MAX_IDENTIFIERS_PER_UPDATE = 100;
 const RETRYABLE = new Set([
   'ConcurrentUpdateError',
@@ -41,30 +41,43 @@ const RETRYABLE = new Set([
   'ConflictException',
 ]);
 
-type Identifier = { Id: string; ProductArn: string };
-type Unprocessed = { identifier: Identifier; code: string; message?: string };
+type Unprocessed = { copy: FindingCopyRef; code: string; message?: string };
+
+/** Every copy a delivery marks: each member's, and its twin's from the other Security Hub. */
+function copiesOf(item: WorkflowItem): Array<{ key: string; copy: FindingCopyRef }> {
+  return item.members.flatMap((member) => {
+    const own = {
+      identifier: member.identifier,
+      ...('ocsf' in member && member.ocsf ? { ocsf: member.ocsf } : {}),
+    };
+    const twins = ('twins' in member ? member.twins : undefined) ?? [];
+    return [own, ...twins].map((copy) => ({ key: memberKey(member), copy }));
+  });
+}
 
 export async function markFindings(input: MarkFindingsInput, ports: MarkFindingsPorts): Promise<MarkResult> {
-  const identifiers = input.delivery.members.map((member) => member.identifier);
+  const copies = copiesOf(input.delivery);
   const failed: Unprocessed[] = [];
-  for (const part of chunk(identifiers, MAX_IDENTIFIERS_PER_UPDATE)) {
-    failed.push(...(await updateWithRetries(part, input, ports)));
+  // One Security Hub a call: CSPM's copies, then the new Security Hub's, 100 a call.
+  for (const format of [false, true]) {
+    const ofFormat = copies.filter(({ copy }) => Boolean(copy.ocsf) === format).map(({ copy }) => copy);
+    for (const part of chunk(ofFormat, MAX_IDENTIFIERS_PER_UPDATE)) {
+      failed.push(...(await updateWithRetries(part, input, ports)));
+    }
   }
-  const failedKeys = new Set(failed.map((entry) => memberKey(entry)));
-  const markedKeys = identifiers
-    .map((identifier) => memberKey({ identifier }))
-    .filter((key) => !failedKeys.has(key));
-  if (input.delivery.mode !== 'suppress') await recordOutcome(input.delivery, markedKeys, failed, ports);
+  const failedCopies = new Set(failed.map(({ copy }) => copyKey(copy)));
+  const marked = copies.filter(({ copy }) => !failedCopies.has(copyKey(copy)));
+  if (input.delivery.mode !== 'suppress') await recordOutcome(input.delivery, marked, failed, ports);
   const errors: Record<string, number> = {};
   for (const { code } of failed) errors[code] = (errors[code] ?? 0) + 1;
   if (failed.length > 0)
     ports.log.warn('findings not marked', { deliveryKey: input.delivery.deliveryKey, errors });
-  return { marked: markedKeys.length, unprocessed: failed.length, errors };
+  return { marked: marked.length, unprocessed: failed.length, errors };
 }
 
-/** One call, then the retryable unprocessed identifiers again after each delay. */
+/** One call, then the retryable unprocessed copies again after each delay. */
 async function updateWithRetries(
-  part: Identifier[],
+  part: FindingCopyRef[],
   input: MarkFindingsInput,
   ports: MarkFindingsPorts,
 ): Promise<Unprocessed[]> {
@@ -75,7 +88,7 @@ async function updateWithRetries(
     if (retryable.length === 0) break;
     await ports.sleep(delay);
     const again = await ports.securityHub.update(
-      retryable.map((entry) => entry.identifier),
+      retryable.map((entry) => entry.copy),
       change,
     );
     unprocessed = [...unprocessed.filter((entry) => !RETRYABLE.has(entry.code)), ...again];
@@ -83,19 +96,19 @@ async function updateWithRetries(
   return unprocessed;
 }
 
-/** NOTIFIED for what was marked (and the delivery's own item once all of it was); why, for the rest. */
+/** NOTIFIED for what was marked, each copy recorded (and the delivery's own item once all of it was); why, for the rest. */
 async function recordOutcome(
   delivery: WorkflowItem,
-  marked: string[],
+  marked: ReadonlyArray<{ key: string; copy: FindingCopyRef }>,
   failed: Unprocessed[],
   ports: MarkFindingsPorts,
 ) {
-  const own = failed.length === 0 && delivery.mode !== 'mark' ? [delivery.deliveryKey] : [];
-  await ports.ledger.recordMarked([...new Set([...marked, ...own])]);
+  const own = failed.length === 0 && delivery.mode !== 'mark' ? [{ key: delivery.deliveryKey }] : [];
+  await ports.ledger.recordMarked([...marked.map(({ key, copy }) => ({ key, copy: copyKey(copy) })), ...own]);
   const byCode = new Map<string, string[]>();
   for (const entry of failed) {
     const text = `${entry.code}: ${entry.message ?? 'not updated'}`;
-    byCode.set(text, [...(byCode.get(text) ?? []), memberKey(entry)]);
+    byCode.set(text, [...(byCode.get(text) ?? []), memberKey(entry.copy)]);
   }
   for (const [error, keys] of byCode) await ports.ledger.recordMarkFailure(keys, error);
 }

@@ -2,10 +2,12 @@
  * The ports the use cases talk to the world through. The application owns these interfaces; the
  * adapters in src/adapters implement them, and tests pass fakes of them.
  */
+import type { BacklogActivity } from '../domain/backlog/activity.js';
 import type { Delivery, Suppression, WorkflowInput, WorkflowItem } from '../domain/delivery/delivery.js';
 import type { OpenGroup } from '../domain/delivery/grouping.js';
 import type { FindingItem } from '../domain/delivery/ledger-items.js';
 import type { CloseProgress, CloseReason } from '../domain/delivery/lifecycle.js';
+import type { FindingState } from '../domain/delivery/tracker-lifecycle.js';
 
 export type { Delivery, Suppression, WorkflowInput, WorkflowItem };
 
@@ -133,10 +135,43 @@ export interface MessageLedger extends DeliveryLedger, LifecycleLedger {
 
 /** The MarkFindings task's ledger. */
 export interface MarkLedger {
-  /** These findings (and the delivery's own item) are marked in Security Hub: NOTIFIED. */
-  recordMarked(keys: readonly string[]): Promise<void>;
+  /**
+   * These findings (and the delivery's own item) are marked in Security Hub: NOTIFIED, each copy
+   * (`copy`: which Security Hub's) recorded.
+   */
+  recordMarked(marked: ReadonlyArray<{ key: string; copy?: string }>): Promise<void>;
   /** These findings could not be marked: why, so the next event of each marks it again. */
   recordMarkFailure(keys: readonly string[], error: string): Promise<void>;
+}
+
+/** How a Backlog activity's claim stands: this attempt holds it, it was handled, or another holds it. */
+export type ActivityClaim = 'claimed' | 'done' | 'held';
+
+/** A lifecycle event for the digest: what happened to a finding, by whom, why. */
+export interface LifecycleEvent {
+  kind: 'notified' | 'closed' | 'reopened' | 'suppressed';
+  finding: string;
+  detail: Record<string, string>;
+}
+
+/** What the Backlog activity worker does with the ledger (the loop from Backlog to Security Hub). */
+export interface ActivityLedger {
+  /** Claim an activity (`activity|<id>`) for `token`: each activity is handled once. */
+  claimActivity(activityId: number, token: string): Promise<ActivityClaim>;
+  /** The activity was handled: what it did, kept with its claim. */
+  completeActivity(activityId: number, result: Record<string, string>): Promise<void>;
+  /** Give the claim back after a failure, so the queue's next delivery handles it at once. */
+  releaseActivity(activityId: number, token: string): Promise<void>;
+  /** Every item that carries this issue key: the findings filed under it, storm members, the group. */
+  findByIssueKey(issueKey: string): Promise<FindingItem[]>;
+  /** The findings are closed (or suppressed): when, why, by whom; one lifecycle event each. */
+  recordClosed(memberKeys: readonly string[], reason: CloseReason, deliveryKey: string): Promise<void>;
+  /**
+   * Closed findings are open again (a person reopened their issue): the keys that were closed; a
+   * storm member counted as closed is uncounted in its group; one lifecycle event each.
+   */
+  recordReopenedBy(keys: readonly string[], why: Record<string, string>): Promise<string[]>;
+  recordEvents(events: readonly LifecycleEvent[]): Promise<void>;
 }
 
 // --- destinations --------------------------------------------------------------------------------
@@ -246,13 +281,32 @@ export interface Chat {
   ): Promise<{ channel: string; ts: string } | undefined>;
 }
 
-/** Security Hub, as the marking task updates it. */
+/** The workflow statuses the notifier sets, in CSPM's words (the new Security Hub's status ids alike). */
+export type MarkStatus = 'NOTIFIED' | 'SUPPRESSED' | 'RESOLVED' | 'NEW';
+
+/** A copy of a finding to update, and which Security Hub holds it. */
+export interface FindingCopyRef {
+  identifier: { Id: string; ProductArn: string };
+  /** Present: the new Security Hub's OCSF finding (BatchUpdateFindingsV2 by metadata uid). */
+  ocsf?: { metadataUid: string };
+}
+
+/** Security Hub, as the marking task updates it: CSPM (ASFF) and the new Security Hub (OCSF). */
 export interface FindingsUpdater {
-  /** One BatchUpdateFindings call (at most 100 identifiers): the identifiers it could not update. */
+  /**
+   * One update call for at most 100 copies of one Security Hub (all ASFF, or all OCSF): the copies
+   * it could not update.
+   */
   update(
-    identifiers: ReadonlyArray<{ Id: string; ProductArn: string }>,
-    change: { status: 'NOTIFIED' | 'SUPPRESSED' | 'RESOLVED' | 'NEW'; note: string },
-  ): Promise<Array<{ identifier: { Id: string; ProductArn: string }; code: string; message?: string }>>;
+    copies: readonly FindingCopyRef[],
+    change: { status: MarkStatus; note: string },
+  ): Promise<Array<{ copy: FindingCopyRef; code: string; message?: string }>>;
+}
+
+/** Security Hub, as the Backlog activity worker reads it before changing anything. */
+export interface FindingsReader {
+  /** The findings as Security Hub reports them now; one it does not have is left out. */
+  read(identifiers: ReadonlyArray<{ Id: string; ProductArn: string }>): Promise<FindingState[]>;
 }
 
 /** Timing the use cases decide with (configurable; short in tests). */
@@ -285,4 +339,11 @@ export interface Rejection {
 /** Keeps rejected input (production: the dead-letter queue). */
 export interface DeadLetterSink {
   send(rejections: readonly Rejection[]): Promise<void>;
+}
+
+// --- the Backlog webhook's outlet ----------------------------------------------------------------
+
+/** Where the webhook hands an activity to the worker (production: the activity queue). */
+export interface ActivityQueue {
+  send(activity: BacklogActivity): Promise<void>;
 }

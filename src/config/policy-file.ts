@@ -109,6 +109,8 @@ const backlogBlock = z.strictObject({
   issueType: text.optional(),
   category: text.optional(),
   assigneeId: z.number().int().positive().optional(),
+  /** The statuses that mean closed in this project (a person closing the issue closes the loop). */
+  closedStatuses: listOf(text, 'a status name').optional(),
 });
 
 const destinationBlocks = { slack: slackBlock.nullish(), backlog: backlogBlock.nullish() };
@@ -316,6 +318,7 @@ function buildBacklog(
   const backlog: Route['backlog'] = { projectKey, issueTypeName };
   if (block?.category) backlog.categoryName = block.category;
   if (block?.assigneeId) backlog.assigneeId = block.assigneeId;
+  if (block?.closedStatuses) backlog.closedStatuses = [...new Set(block.closedStatuses)];
   return backlog;
 }
 

@@ -13,7 +13,9 @@ import { chunk } from '../domain/delivery/delivery.js';
 import { isNotified, isOpenLifecycle } from '../domain/delivery/ledger-items.js';
 import {
   buildEventPattern,
+  buildEventPatternV2,
   buildTransitionPattern,
+  buildTransitionPatternV2,
   matchesEventPattern,
 } from '../domain/finding/event-pattern.js';
 import { checkEnvelope, parseImportedEvent } from '../domain/finding/imported-event.js';
@@ -229,7 +231,13 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
       ),
     };
     const policy = loadPolicyFile(settings.policyFile, policyDefaultsFromEnv(env));
-    const patterns = [buildEventPattern(minimumThreshold(policy)), buildTransitionPattern()];
+    const threshold = minimumThreshold(policy);
+    const patterns = [
+      buildEventPattern(threshold),
+      buildTransitionPattern(),
+      buildEventPatternV2(threshold),
+      buildTransitionPatternV2(),
+    ];
     const ledger = new Ledger(dynamo, settings.ledgerTable);
     let replayCount = 0;
     let state: ReplayState | undefined;

@@ -142,7 +142,7 @@ describe('postMessage against the Slack emulator, exactly once', () => {
   it('posts a reopen as a broadcast reply in the original thread, once', async () => {
     const { label, event, post } = await filedDelivery();
     const original = await h.postMessage(post);
-    await h.ledger.recordMarked([post.delivery.deliveryKey]);
+    await h.ledger.recordMarked([{ key: post.delivery.deliveryKey }]);
     const reopened = reopenedEvent(event, '2030-01-02T00:00:00Z');
     const entry = await h.ledger.get(post.delivery.deliveryKey);
     const reopen = await reopenInputs(reopened, 'exec-reopen');

@@ -3,7 +3,12 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISPATCH_BATCH_SIZE, DISPATCH_BATCHING_WINDOW_SECONDS } from '../../src/config/constants.js';
-import { buildEventPattern, buildTransitionPattern } from '../../src/domain/finding/event-pattern.js';
+import {
+  buildEventPattern,
+  buildEventPatternV2,
+  buildTransitionPattern,
+  buildTransitionPatternV2,
+} from '../../src/domain/finding/event-pattern.js';
 import {
   allowedActions,
   type Json,
@@ -177,6 +182,13 @@ describe('serverless package', () => {
 });
 
 describe('intake: EventBridge rule, buffer queue, dead-letter queue', () => {
+  it("forwards the new Security Hub's findings and transitions, exactly as the V2 patterns describe", () => {
+    expect(resource(template, 'FindingsV2Rule').Properties.EventPattern).toEqual(buildEventPatternV2('HIGH'));
+    expect(resource(template, 'TransitionsV2Rule').Properties.EventPattern).toEqual(
+      buildTransitionPatternV2(),
+    );
+  });
+
   it('forwards the transitions that can close what was filed, exactly as buildTransitionPattern() describes', () => {
     const rule = resource(template, 'TransitionsRule');
     expect(rule.Properties.EventPattern).toEqual(buildTransitionPattern());
@@ -205,7 +217,7 @@ describe('intake: EventBridge rule, buffer queue, dead-letter queue', () => {
     });
   });
 
-  it('lets only the two rules send to the queues', () => {
+  it('lets only the four rules send to the queues', () => {
     for (const [policy, queue] of [
       ['BufferQueuePolicy', 'BufferQueue'],
       ['DeadLetterQueuePolicy', 'DeadLetterQueue'],
@@ -221,7 +233,13 @@ describe('intake: EventBridge rule, buffer queue, dead-letter queue', () => {
           Principal: { Service: 'events.amazonaws.com' },
           Action: 'sqs:SendMessage',
           Resource: getAtt(queue),
-          Condition: { ArnEquals: { 'aws:SourceArn': [getAtt('FindingsRule'), getAtt('TransitionsRule')] } },
+          Condition: {
+            ArnEquals: {
+              'aws:SourceArn': ['FindingsRule', 'TransitionsRule', 'FindingsV2Rule', 'TransitionsV2Rule'].map(
+                (id) => getAtt(id),
+              ),
+            },
+          },
         }),
       ]);
     }
@@ -544,6 +562,7 @@ describe('IAM', () => {
     }
     expect(denies.find(({ Sid }) => Sid === 'OnlyTheNotifierStatuses')?.Condition).toEqual({
       StringNotEquals: { 'securityhub:ASFFSyntaxPath/Workflow.Status': ['NOTIFIED', 'SUPPRESSED'] },
+      Null: { 'securityhub:ASFFSyntaxPath/Workflow.Status': 'false' },
     });
 
     // What SecurityHubUpdater sends is allowed, for both statuses the workflow sets.
@@ -554,13 +573,12 @@ describe('IAM', () => {
     });
     expect(deniedBatchUpdate(template, role, mark('NOTIFIED'))).toEqual([]);
     expect(deniedBatchUpdate(template, role, mark('SUPPRESSED'))).toEqual([]);
-    // Any other status, a request without one, and every other field are refused.
+    // Any other status, and every other field, are refused. A request without a status is not:
+    // BatchUpdateFindingsV2 (the new Security Hub, the same action) carries no ASFF keys at all.
     for (const status of ['RESOLVED', 'NEW']) {
       expect(deniedBatchUpdate(template, role, mark(status)), status).toEqual(['OnlyTheNotifierStatuses']);
     }
-    expect(deniedBatchUpdate(template, role, { 'Note.Text': 'no status' })).toEqual([
-      'OnlyTheNotifierStatuses',
-    ]);
+    expect(deniedBatchUpdate(template, role, {})).toEqual([]);
     for (const field of UPDATABLE_FIELDS.filter((name) => !NOTIFIER_FIELDS.has(name))) {
       expect(deniedBatchUpdate(template, role, { ...mark('NOTIFIED'), [field]: 'x' }), field).not.toEqual([]);
     }

@@ -83,7 +83,8 @@ describe('normalizeOcsfFinding: the ten real samples', () => {
       remediationUrl:
         'https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-iam.html#stealth-iam-cloudtrailloggingdisabled',
     });
-    expect(finding.key).toBe(findingKey(finding.identifier));
+    expect(finding.key).toBe(underlyingKey(finding));
+    expect(finding.key).not.toBe(findingKey(finding.identifier));
     expect(finding.resources).toEqual([
       { type: 'AwsIamAccessKey', id: 'ASIA4U76YS3TEOA3O', region: 'us-east-1', partition: 'aws', tags: {} },
     ]);
@@ -698,7 +699,9 @@ describe('underlyingKey', () => {
     const ocsf = normalizeOcsfFinding(ocsfRaw, context);
     const asff = normalizeFinding(asffCounterpart(ocsfRaw), context);
 
-    expect(ocsf.key).not.toBe(asff.key);
+    // Known by its underlying key everywhere (the ledger, grouping), its identifier its own.
+    expect(ocsf.key).toBe(asff.key);
+    expect(findingKey(ocsf.identifier)).not.toBe(findingKey(asff.identifier));
     expect(underlyingKey(ocsf)).toBe(underlyingKey(asff));
     expect(underlyingKey(asff)).toBe(asff.key);
     // The storm group label agrees too: GuardDuty's type as ASFF spells it.

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  asffProductArn,
   type Finding,
   type FindingIdentifier,
   type FindingResource,
@@ -30,6 +31,8 @@ export interface Route {
     assigneeId?: number;
     /** The status a close sets (default `Closed`). */
     closedStatus?: string;
+    /** The statuses that mean closed in this project (default `Closed` and `Resolved`). */
+    closedStatuses?: string[];
   };
 }
 
@@ -45,6 +48,10 @@ export interface Destinations {
  */
 export interface DeliveryMember {
   identifier: FindingIdentifier;
+  /** A finding of the new Security Hub (OCSF): marked with BatchUpdateFindingsV2 by this uid. */
+  ocsf?: { metadataUid: string };
+  /** The same finding as the other Security Hub reports it: marked too, filed once. */
+  twins?: FindingCopy[];
   /** Absent when it is the representative finding's title (the usual case in a group). */
   title?: string;
   severity: SeverityLabel;
@@ -64,6 +71,12 @@ export interface GroupInfo {
   accountName?: string;
   /** Findings in the group before this delivery (0 when it opens the group). */
   previousCount: number;
+}
+
+/** One copy of a finding, as one Security Hub reports it: what marking it needs. */
+export interface FindingCopy {
+  identifier: FindingIdentifier;
+  ocsf?: { metadataUid: string };
 }
 
 /** One Backlog issue + one Slack message (or a comment + a reply): one iteration of the workflow's Map. */
@@ -93,7 +106,7 @@ export interface Suppression {
   mode: 'suppress';
   note: string;
   /** The findings to mark SUPPRESSED, as members so the workflow marks them like a delivery's. */
-  members: Array<Pick<DeliveryMember, 'identifier'>>;
+  members: Array<Pick<DeliveryMember, 'identifier' | 'ocsf' | 'twins'>>;
 }
 
 /**
@@ -106,7 +119,7 @@ export interface Remark {
   deliveryKey: string;
   mode: 'mark';
   note: string;
-  members: Array<Pick<DeliveryMember, 'identifier' | 'updatedAt'>>;
+  members: Array<Pick<DeliveryMember, 'identifier' | 'updatedAt' | 'ocsf' | 'twins'>>;
 }
 
 /** One iteration of the workflow's Map. */
@@ -156,14 +169,31 @@ export function compactFinding(finding: Finding): Finding {
   return compact;
 }
 
+/**
+ * The key the ledger knows a member by: its underlying finding's, the same for the ASFF and the OCSF
+ * copy (for AWS products: `productv2/aws/x` is `product/aws/x`).
+ */
 export function memberKey(member: Pick<DeliveryMember, 'identifier'>): string {
-  return findingKey(member.identifier);
+  return findingKey({ Id: member.identifier.Id, ProductArn: asffProductArn(member.identifier.ProductArn) });
+}
+
+/** The key of one copy of a finding (which Security Hub reported it): marks are recorded per copy. */
+export function copyKey(copy: Pick<FindingCopy, 'identifier'>): string {
+  return findingKey(copy.identifier);
+}
+
+/** A finding's copy: its identifier, and its OCSF uid when the new Security Hub reported it. */
+export function copyOf(finding: Finding): FindingCopy {
+  return finding.ocsf
+    ? { identifier: finding.identifier, ocsf: { metadataUid: finding.ocsf.metadataUid } }
+    : { identifier: finding.identifier };
 }
 
 export function toMember(finding: Finding, representativeTitle?: string): DeliveryMember {
   const [resource] = finding.resources;
   const member: DeliveryMember = {
-    identifier: finding.identifier,
+    ...copyOf(finding),
+    ...(finding.twins && finding.twins.length > 0 ? { twins: finding.twins } : {}),
     severity: finding.severity,
     region: finding.region,
     resources: resource ? [{ type: resource.type, id: resource.id, tags: {} }] : [],

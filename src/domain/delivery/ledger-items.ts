@@ -1,4 +1,4 @@
-import type { Finding } from '../finding/finding.js';
+import { type Finding, findingKey } from '../finding/finding.js';
 import type { LifecycleState } from './lifecycle.js';
 
 /**
@@ -51,6 +51,8 @@ export const LEDGER_ATTRIBUTES = {
   failedDeliveries: 'failedDeliveries',
   // Marking in Security Hub.
   markedAt: 'markedAt',
+  /** The copies marked: the ASFF one (NOTIFIED) and the OCSF one (In Progress) of the same finding. */
+  markedCopies: 'markedCopies',
   markError: 'markError',
   markFailedAt: 'markFailedAt',
   // A member of a storm group: the group and the delivery that announces it.
@@ -124,6 +126,7 @@ export interface FindingItem {
   failedAt?: string;
   failedDeliveries?: Set<string>;
   markedAt?: string;
+  markedCopies?: Set<string>;
   markError?: string;
   markFailedAt?: string;
   announcedIn?: string;
@@ -179,6 +182,42 @@ export function effectKey(effectId: string): string {
   return `effect|${effectId}`;
 }
 
+/**
+ * The ledger key of a Backlog activity (`activity|<id>`): a claim item like an effect's, so each
+ * activity the webhook queues is handled once, whatever the redeliveries.
+ */
+export function activityKey(activityId: number | string): string {
+  return `activity|${activityId}`;
+}
+
+/**
+ * The sparse index of the items that carry an issue key (`issueKey`): a finding's, a storm member's
+ * and a group's. An issue's findings are found by it when Backlog says the issue changed.
+ */
+export const LEDGER_ISSUE_INDEX = 'byIssueKey';
+
+/** Whether a ledger key is a finding's (`<ProductArn>|<Id>`), not a group's, claim's or event's. */
+export function isFindingKey(key: string): boolean {
+  return key.startsWith('arn:');
+}
+
+/** The identifier a finding key was made of (`findingKey` in src/domain/finding/finding.ts). */
+export function identifierOfKey(key: string): { Id: string; ProductArn: string } | undefined {
+  const separator = key.indexOf('|');
+  if (!isFindingKey(key) || separator < 0) return undefined;
+  return { ProductArn: key.slice(0, separator), Id: key.slice(separator + 1) };
+}
+
+/**
+ * Whether this copy of the finding was marked (CSPM's ASFF copy NOTIFIED, the new Security Hub's
+ * OCSF copy In Progress). Items from before copies were recorded knew only ASFF copies.
+ */
+export function isCopyMarked(entry: FindingItem, finding: Pick<Finding, 'identifier' | 'format'>): boolean {
+  const copy = findingKey(finding.identifier);
+  if (entry.markedCopies) return entry.markedCopies.has(copy);
+  return finding.format !== 'ocsf';
+}
+
 /** A filed finding still open: not closed or suppressed (absent means open). */
 export function isOpenLifecycle(entry: FindingItem | undefined): boolean {
   return entry?.lifecycle === undefined || entry.lifecycle === 'open';
@@ -226,5 +265,7 @@ export function decideAgainstLedger(finding: Finding, entry: FindingItem | undef
   if (Number.isFinite(deliveredUpdate) && Date.parse(finding.updatedAt) > deliveredUpdate) {
     return { kind: 'reopen', entry };
   }
+  // Filed, and this copy (the other Security Hub's) not marked yet: mark it, file nothing.
+  if (!isCopyMarked(entry, finding)) return { kind: 'mark', entry };
   return { kind: 'already-filed', entry };
 }

@@ -23,6 +23,67 @@ export function buildEventPattern(minSeverity: SeverityLabel) {
   };
 }
 
+/** The new Security Hub's severities (Title case), at or above a threshold; Fatal counts as Critical. */
+export function ocsfSeveritiesAtOrAbove(minSeverity: SeverityLabel): string[] {
+  const title: Record<SeverityLabel, string> = {
+    INFORMATIONAL: 'Informational',
+    LOW: 'Low',
+    MEDIUM: 'Medium',
+    HIGH: 'High',
+    CRITICAL: 'Critical',
+  };
+  return [...labelsAtOrAbove(minSeverity).map((label) => title[label]), 'Fatal'];
+}
+
+/**
+ * The pattern of the rule for the new Security Hub's findings (OCSF, "Findings Imported V2"): status
+ * New, severity at or above the threshold, compliance not Pass (or none, as for GuardDuty).
+ * serverless.yml renders the same pattern (template-tested).
+ */
+export function buildEventPatternV2(minSeverity: SeverityLabel) {
+  return {
+    source: ['aws.securityhub'],
+    'detail-type': ['Findings Imported V2'],
+    detail: {
+      findings: {
+        status: ['New'],
+        severity: ocsfSeveritiesAtOrAbove(minSeverity),
+        $or: [
+          { compliance: { status: [{ 'anything-but': ['Pass'] }] } },
+          { compliance: { status: [{ exists: false }] } },
+        ],
+      },
+    },
+  };
+}
+
+/** The comment the notifier writes on the new Security Hub's findings starts with this. */
+export const COMMENT_PREFIX = 'Notified by securityhub-notifier';
+
+/**
+ * The transitions of the new Security Hub's findings that can close something the notifier filed:
+ * compliance Pass or Archived under the notifier's comment; Resolved or Suppressed set by anyone
+ * (except an auto-resolved pass).
+ */
+export function buildTransitionPatternV2() {
+  const ours = { comment: [{ prefix: COMMENT_PREFIX }] };
+  const people = ['Resolved', 'Suppressed'];
+  return {
+    source: ['aws.securityhub'],
+    'detail-type': ['Findings Imported V2'],
+    detail: {
+      findings: {
+        $or: [
+          { ...ours, compliance: { status: ['Pass'] } },
+          { ...ours, status: ['Archived'] },
+          { status: people, compliance: { status: [{ 'anything-but': ['Pass'] }] } },
+          { status: people, compliance: { status: [{ exists: false }] } },
+        ],
+      },
+    },
+  };
+}
+
 /** The author of the notes the notifier writes (ASFF `Note.UpdatedBy`). */
 export const NOTE_AUTHOR = 'securityhub-notifier';
 

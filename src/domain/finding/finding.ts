@@ -99,6 +99,11 @@ export interface Finding {
   lastObservedAt?: string;
   /** The finding's note: who last set the workflow status (a person, or this notifier) and why. */
   note?: FindingNote;
+  /**
+   * The same finding as the other Security Hub reported it in the same batch (CSPM's ASFF copy of
+   * an OCSF finding, or the reverse): filed once, every copy marked.
+   */
+  twins?: Array<{ identifier: FindingIdentifier; ocsf?: { metadataUid: string } }>;
 }
 
 export const MAX_RESOURCES = 10;

@@ -1,10 +1,15 @@
 import type { Finding } from './finding.js';
 import { isRecord } from './json.js';
 import { type NormalizeContext, normalizeFinding } from './normalize-asff.js';
+import { normalizeOcsfFinding } from './normalize-ocsf.js';
 import { FindingValidationError } from './validation-error.js';
 
+/** Security Hub CSPM: ASFF findings. */
 export const IMPORTED_DETAIL_TYPE = 'Security Hub Findings - Imported';
+/** The new Security Hub: OCSF findings, one an event. */
+export const IMPORTED_V2_DETAIL_TYPE = 'Findings Imported V2';
 export const SECURITY_HUB_SOURCE = 'aws.securityhub';
+const DETAIL_TYPES = [IMPORTED_DETAIL_TYPE, IMPORTED_V2_DETAIL_TYPE];
 
 export interface ParsedEvent {
   eventId: string;
@@ -60,11 +65,11 @@ export function checkEnvelope(raw: unknown): {
       `is ${JSON.stringify(raw.source)}, not ${SECURITY_HUB_SOURCE}`,
     );
   }
-  if (raw['detail-type'] !== IMPORTED_DETAIL_TYPE) {
+  if (!DETAIL_TYPES.includes(raw['detail-type'] as string)) {
     throw new FindingValidationError(
       eventId,
       'detail-type',
-      `is ${JSON.stringify(raw['detail-type'])}, not "${IMPORTED_DETAIL_TYPE}"`,
+      `is ${JSON.stringify(raw['detail-type'])}, not "${IMPORTED_DETAIL_TYPE}" or "${IMPORTED_V2_DETAIL_TYPE}"`,
     );
   }
   const findings = isRecord(raw.detail) ? raw.detail.findings : undefined;
@@ -86,17 +91,20 @@ export function checkEnvelope(raw: unknown): {
 }
 
 /**
- * Parse a "Security Hub Findings - Imported" EventBridge event. A malformed envelope throws
- * `FindingValidationError`; a malformed finding inside a good envelope is listed in `rejected`.
+ * Parse a Security Hub EventBridge event: CSPM's "Security Hub Findings - Imported" (ASFF) or the
+ * new Security Hub's "Findings Imported V2" (OCSF), into the one `Finding` model. A malformed
+ * envelope throws `FindingValidationError`; a malformed finding inside a good envelope is listed
+ * in `rejected`.
  */
 export function parseImportedEvent(input: unknown, context: EventContext = {}): ParsedEvent {
   const { event: raw, eventId, findings } = checkEnvelope(input);
   const parsed: ParsedEvent = { eventId, findings: [], rejected: [] };
   const eventRegion = typeof raw.region === 'string' ? raw.region : undefined;
+  const normalize = raw['detail-type'] === IMPORTED_V2_DETAIL_TYPE ? normalizeOcsfFinding : normalizeFinding;
   findings.forEach((finding, index) => {
     try {
       parsed.findings.push(
-        normalizeFinding(finding, { ...context, eventId, eventRegion, path: `detail.findings[${index}]` }),
+        normalize(finding, { ...context, eventId, eventRegion, path: `detail.findings[${index}]` }),
       );
     } catch (error) {
       if (!(error instanceof FindingValidationError)) throw error;

@@ -8,6 +8,7 @@ import {
   type GuardDutyInfo,
   MAX_RESOURCES,
   type Product,
+  underlyingKey,
   type VulnerabilityInfo,
 } from './finding.js';
 import { isRecord } from './json.js';
@@ -519,7 +520,8 @@ export function normalizeOcsfFinding(raw: unknown, context: NormalizeContext): F
   const accountId = required.cloud.account.uid;
 
   const finding: Finding = {
-    key: findingKey(identifier),
+    // The ledger knows a finding by its underlying key: the same for its ASFF and OCSF copies.
+    key: underlyingKey({ identifier, format: 'ocsf' }),
     identifier,
     format: 'ocsf',
     ocsf: { metadataUid: required.metadata.uid, statusId, classUid: required.class_uid },

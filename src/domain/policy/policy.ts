@@ -1,6 +1,7 @@
 import type { Destinations, Route } from '../delivery/delivery.js';
 import { DEFAULT_GROUPING, type GroupingSettings } from '../delivery/grouping.js';
 import type { Finding } from '../finding/finding.js';
+import { toAsffResourceType } from '../finding/resource-type.js';
 import { isAtOrAbove, type SeverityLabel, severityRank } from '../finding/severity.js';
 
 /**
@@ -149,8 +150,9 @@ export function findingMatches(match: PolicyMatch, finding: Finding, policy: Not
   if (match.control && !anyMatches(match.control, [finding.control?.id])) return false;
   if (
     match.resourceType &&
+    // One vocabulary for both Security Hubs: `AwsS3Bucket` and `AWS::S3::Bucket` match alike.
     !anyMatches(
-      match.resourceType,
+      match.resourceType.flatMap((pattern) => [pattern, toAsffResourceType(pattern)]),
       finding.resources.map((r) => r.type),
     )
   )

@@ -7,6 +7,8 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
+  type TableDescription,
+  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 import { sleep } from './http-server.js';
 
@@ -46,36 +48,84 @@ export async function startDynamo(
   };
 }
 
-/** Creates the ledger table (partition key `findingKey`, on demand) unless it exists; waits until ACTIVE. */
+/**
+ * The ledger's sparse index of items by Backlog issue key, as serverless.yml declares it
+ * (`LedgerTable`, template-tested): the Backlog webhook's worker finds an issue's findings by it.
+ */
+export const LEDGER_ISSUE_INDEX_DEFINITION = {
+  IndexName: 'byIssueKey',
+  KeySchema: [{ AttributeName: 'issueKey', KeyType: 'HASH' as const }],
+  Projection: { ProjectionType: 'ALL' as const },
+};
+
+/**
+ * Creates the ledger table (partition key `findingKey`, on demand, the `byIssueKey` index) unless it
+ * exists, adds the index to a table created before it; waits until the table and index are ACTIVE.
+ */
 export async function ensureLedgerTable(
   client: DynamoDBClient,
   tableName: string,
   timeoutMs = 30_000,
 ): Promise<void> {
-  const status = async () => {
+  const describe = async (): Promise<TableDescription | undefined> => {
     try {
-      return (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus;
+      return (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
     } catch (error) {
       if (error instanceof ResourceNotFoundException) return undefined;
       throw error;
     }
   };
-  if ((await status()) === undefined) {
+  const existing = await describe();
+  if (existing === undefined) {
     try {
       await client.send(
         new CreateTableCommand({
           TableName: tableName,
-          AttributeDefinitions: [{ AttributeName: 'findingKey', AttributeType: 'S' }],
+          AttributeDefinitions: [
+            { AttributeName: 'findingKey', AttributeType: 'S' },
+            { AttributeName: 'issueKey', AttributeType: 'S' },
+          ],
           KeySchema: [{ AttributeName: 'findingKey', KeyType: 'HASH' }],
+          GlobalSecondaryIndexes: [LEDGER_ISSUE_INDEX_DEFINITION],
           BillingMode: 'PAY_PER_REQUEST',
         }),
       );
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
     }
+  } else if (!hasIssueIndex(existing)) {
+    // Best effort (DynamoDB adds an index online; dynalite cannot): without it the replay works and
+    // the Backlog webhook's worker fails naming the index.
+    await waitUntilActive(describe, tableName, timeoutMs);
+    await client
+      .send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: [{ AttributeName: 'issueKey', AttributeType: 'S' }],
+          GlobalSecondaryIndexUpdates: [{ Create: LEDGER_ISSUE_INDEX_DEFINITION }],
+        }),
+      )
+      .catch(() => undefined);
   }
+  await waitUntilActive(describe, tableName, timeoutMs);
+}
+
+function hasIssueIndex(table: TableDescription): boolean {
+  return (table.GlobalSecondaryIndexes ?? []).some(
+    (index) => index.IndexName === LEDGER_ISSUE_INDEX_DEFINITION.IndexName,
+  );
+}
+
+async function waitUntilActive(
+  describe: () => Promise<TableDescription | undefined>,
+  tableName: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while ((await status()) !== 'ACTIVE') {
+  for (;;) {
+    const table = await describe();
+    const indexes = table?.GlobalSecondaryIndexes ?? [];
+    if (table?.TableStatus === 'ACTIVE' && indexes.every((index) => index.IndexStatus === 'ACTIVE')) return;
     if (Date.now() > deadline) throw new Error(`DynamoDB table ${tableName} did not become ACTIVE`);
     await sleep(50);
   }

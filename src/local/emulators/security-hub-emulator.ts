@@ -18,6 +18,30 @@ export interface BatchUpdateRecord {
 }
 
 export type UnprocessedErrorCode = 'ConcurrentUpdateError' | 'InternalFailure' | 'FindingNotFound';
+/** BatchUpdateFindingsV2's error codes for findings it could not update. */
+export type UnprocessedV2ErrorCode =
+  | 'ResourceNotFoundException'
+  | 'ValidationException'
+  | 'InternalServerException'
+  | 'ConflictException';
+
+/** What a BatchUpdateFindingsV2 request asked. */
+export interface BatchUpdateV2Record {
+  MetadataUids: string[];
+  StatusId?: number;
+  Comment?: string;
+}
+
+/** The new Security Hub's status names by id (OCSF). */
+const OCSF_STATUSES: Readonly<Record<number, string>> = {
+  0: 'Unknown',
+  1: 'New',
+  2: 'In Progress',
+  3: 'Suppressed',
+  4: 'Resolved',
+  5: 'Archived',
+  99: 'Other',
+};
 
 export interface SecurityHubEmulatorOptions {
   /** Unknown identifiers come back unprocessed (`FindingNotFound`) instead of being created. */
@@ -31,7 +55,12 @@ export type SecurityHubFault = (
   | { status: 400 | 401 | 403; code: string; message?: string }
 ) & { delayMs?: number; operation?: SecurityHubOperation };
 
-export type SecurityHubOperation = 'BatchUpdateFindings' | 'BatchImportFindings' | 'GetFindings';
+export type SecurityHubOperation =
+  | 'BatchUpdateFindings'
+  | 'BatchUpdateFindingsV2'
+  | 'BatchImportFindings'
+  | 'GetFindings'
+  | 'GetFindingsV2';
 
 export interface SecurityHubEmulator {
   /** The client's `endpoint` (or AWS_ENDPOINT_URL_SECURITYHUB): `http://127.0.0.1:PORT`. */
@@ -46,6 +75,16 @@ export interface SecurityHubEmulator {
   workflowStatusOf(id: string, productArn: string): string | undefined;
   /** Identifiers whose Workflow.Status is NOTIFIED. */
   notified(): FindingIdentifier[];
+  /** The new Security Hub's OCSF findings, by `metadata.uid`. */
+  findingsV2: Map<string, Record<string, unknown>>;
+  /** Every accepted BatchUpdateFindingsV2 request, in order. */
+  batchUpdatesV2: BatchUpdateV2Record[];
+  /** Stores OCSF findings as the new Security Hub holds them. */
+  importFindingsV2(findings: Array<Record<string, unknown>>): void;
+  /** The status id of an OCSF finding (2: In Progress, the notifier's "notified"). */
+  statusIdOf(metadataUid: string): number | undefined;
+  /** The next `times` BatchUpdateFindingsV2 leave these uids (all, if omitted) unprocessed. */
+  unprocessedV2Next(errorCode: UnprocessedV2ErrorCode, uids?: string[], times?: number): void;
   /** The next `times` requests (of `fault.operation`, if set) fail. */
   failNext(fault: SecurityHubFault, times?: number): void;
   /** The next `times` BatchUpdateFindings leave these ids (all, if omitted) unprocessed. */
@@ -68,6 +107,8 @@ const REQUIRED_FIELDS = [
 
 const ROUTES: Record<string, SecurityHubOperation> = {
   'PATCH /findings/batchupdate': 'BatchUpdateFindings',
+  'PATCH /findingsv2/batchupdatev2': 'BatchUpdateFindingsV2',
+  'POST /findingsv2': 'GetFindingsV2',
   'POST /findings/import': 'BatchImportFindings',
   'POST /findings': 'GetFindings',
 };
@@ -94,6 +135,11 @@ export async function startSecurityHubEmulator(
   const calls: Array<{ operation: string; body: unknown }> = [];
   const faults = new FaultQueue<SecurityHubOperation | undefined, SecurityHubFault>();
   const unprocessed = new FaultQueue<string, { errorCode: UnprocessedErrorCode; ids?: string[] }>();
+  const findingsV2 = new Map<string, Record<string, unknown>>();
+  const batchUpdatesV2: BatchUpdateV2Record[] = [];
+  const unprocessedV2 = new FaultQueue<string, { errorCode: UnprocessedV2ErrorCode; uids?: string[] }>();
+  const uidOf = (finding: Record<string, unknown>) =>
+    String((finding.metadata as { uid?: unknown } | undefined)?.uid ?? '');
 
   const importOne = (finding: Record<string, unknown>): string | undefined => {
     const missing = REQUIRED_FIELDS.find((field) => finding[field] === undefined || finding[field] === '');
@@ -166,10 +212,71 @@ export async function startSecurityHubEmulator(
       }
       return { ProcessedFindings: processed, UnprocessedFindings: failed };
     },
+    'PATCH /findingsv2/batchupdatev2': (body) => {
+      const uids = asArray(body.MetadataUids, 'MetadataUids', 1, 100).map(String);
+      const statusId = body.StatusId === undefined ? undefined : Number(body.StatusId);
+      if (statusId !== undefined && OCSF_STATUSES[statusId] === undefined) {
+        throw new AwsError(
+          400,
+          'ValidationException',
+          `StatusId ${statusId} is not one of 0, 1, 2, 3, 4, 5, 99`,
+        );
+      }
+      const comment = body.Comment === undefined ? undefined : String(body.Comment);
+      if (comment !== undefined && (comment.length < 1 || comment.length > 512)) {
+        throw new AwsError(400, 'ValidationException', 'Comment must be 1 to 512 characters');
+      }
+      batchUpdatesV2.push({
+        MetadataUids: uids,
+        ...(statusId !== undefined ? { StatusId: statusId } : {}),
+        ...(comment ? { Comment: comment } : {}),
+      });
+      const injected = unprocessedV2.take('batchupdatev2');
+      const processed: Array<{ MetadataUid: string }> = [];
+      const failed: Array<{ MetadataUid: string; ErrorCode: string; ErrorMessage: string }> = [];
+      for (const uid of uids) {
+        if (injected && (!injected.uids || injected.uids.includes(uid))) {
+          failed.push({
+            MetadataUid: uid,
+            ErrorCode: injected.errorCode,
+            ErrorMessage: `injected ${injected.errorCode}`,
+          });
+          continue;
+        }
+        const existing = findingsV2.get(uid);
+        if (!existing && options.strict) {
+          failed.push({
+            MetadataUid: uid,
+            ErrorCode: 'ResourceNotFoundException',
+            ErrorMessage: 'Finding not found',
+          });
+          continue;
+        }
+        const updated: Record<string, unknown> = { ...(existing ?? { metadata: { uid } }) };
+        if (statusId !== undefined)
+          Object.assign(updated, { status_id: statusId, status: OCSF_STATUSES[statusId] });
+        if (comment !== undefined) updated.comment = comment;
+        findingsV2.set(uid, updated);
+        processed.push({ MetadataUid: uid });
+      }
+      return { ProcessedFindings: processed, UnprocessedFindings: failed };
+    },
+    'POST /findingsv2': (body) => {
+      const max = typeof body.MaxResults === 'number' ? body.MaxResults : 100;
+      const start = Number(body.NextToken ?? 0);
+      const all = [...findingsV2.values()];
+      const page = all.slice(start, start + max);
+      return { Findings: page, ...(start + max < all.length ? { NextToken: String(start + max) } : {}) };
+    },
     'POST /findings': (body) => {
       const max = typeof body.MaxResults === 'number' ? body.MaxResults : 100;
       const start = Number(body.NextToken ?? 0);
       const filters = (body.Filters ?? {}) as Record<string, StringFilter[]>;
+      // As documented: at most 10 attributes, at most 20 values each.
+      const crowded = Object.keys(filters).filter((name) => (filters[name]?.length ?? 0) > 20);
+      if (crowded.length > 0 || Object.keys(filters).length > 10) {
+        throw invalidInput(`Filters: at most 10 attributes of at most 20 values each (${crowded})`);
+      }
       const matching = [...findings.values()].filter((finding) => matchesFilters(finding, filters));
       const page = matching.slice(start, start + max);
       const next = start + max < matching.length ? { NextToken: String(start + max) } : {};
@@ -234,6 +341,17 @@ export async function startSecurityHubEmulator(
     calls,
     importFindings,
     workflowStatusOf: (id, productArn) => workflowOf(findings.get(keyOf({ Id: id, ProductArn: productArn }))),
+    findingsV2,
+    batchUpdatesV2,
+    importFindingsV2: (input) => {
+      for (const finding of input) findingsV2.set(uidOf(finding), structuredClone(finding));
+    },
+    statusIdOf: (uid) => {
+      const status = findingsV2.get(uid)?.status_id;
+      return typeof status === 'number' ? status : undefined;
+    },
+    unprocessedV2Next: (errorCode, uids, times = 1) =>
+      unprocessedV2.add(() => true, { errorCode, ...(uids && { uids }) }, times),
     notified: () =>
       [...findings.values()]
         .filter((finding) => workflowOf(finding) === 'NOTIFIED')
