@@ -5,6 +5,7 @@
  *
  *   ${file(./deploy/secret-access.cjs):slackToken}      for the slackTokenParameter stage param
  *   ${file(./deploy/secret-access.cjs):backlogApiKey}   for the backlogApiKeyParameter stage param
+ *   ${file(./deploy/secret-access.cjs):backlogWebhookToken}   for the backlogWebhookTokenParameter stage param
  *
  * An SSM parameter name (`/securityhub-notifier/prod/slack-bot-token`) or an SSM parameter ARN:
  *   ssm:GetParameter on that parameter, and kms:Decrypt only through SSM (kms:ViaService) and only
@@ -23,6 +24,7 @@
 const PARAMS = {
   slackToken: { param: 'slackTokenParameter', label: 'SlackToken' },
   backlogApiKey: { param: 'backlogApiKeyParameter', label: 'BacklogApiKey' },
+  backlogWebhookToken: { param: 'backlogWebhookTokenParameter', label: 'BacklogWebhookToken' },
 };
 
 /** SSM parameter names: letters, digits, `_ . - /` (hierarchies start with `/`). */
@@ -133,5 +135,6 @@ async function resolve(name, resolveVariable) {
 module.exports = {
   slackToken: async ({ resolveVariable }) => resolve('slackToken', resolveVariable),
   backlogApiKey: async ({ resolveVariable }) => resolve('backlogApiKey', resolveVariable),
+  backlogWebhookToken: async ({ resolveVariable }) => resolve('backlogWebhookToken', resolveVariable),
   secretAccessStatements,
 };

@@ -239,3 +239,34 @@ export function loadMarkSettings(env: Env) {
   return { ledgerTable: parsed.LEDGER_TABLE, retryDelaysMs: parsed.MARK_RETRY_DELAYS_MS };
 }
 export type MarkSettings = ReturnType<typeof loadMarkSettings>;
+
+// --- the loop from Backlog: the webhook and its worker --------------------------------------------
+
+const policyFileSchema = z.object({
+  NOTIFICATION_POLICY_FILE: nonEmpty.default(DEFAULT_POLICY_FILE),
+});
+
+/**
+ * The Backlog webhook: the secret token its path carries (an SSM parameter or a Secrets Manager
+ * secret; the plain BACKLOG_WEBHOOK_TOKEN locally only) and the policy whose projects it accepts.
+ */
+export function loadBacklogWebhookSettings(env: Env) {
+  const parsed = parse(policyFileSchema, env);
+  return {
+    policyFile: parsed.NOTIFICATION_POLICY_FILE,
+    token: secretSource(env, 'BACKLOG_WEBHOOK_TOKEN_PARAMETER', 'BACKLOG_WEBHOOK_TOKEN'),
+  };
+}
+export type BacklogWebhookSettings = ReturnType<typeof loadBacklogWebhookSettings>;
+
+/** Where the deployed webhook queues activities for the worker: required at cold start. */
+export function loadActivityQueueUrl(env: Env): string {
+  return parse(z.object({ BACKLOG_ACTIVITY_QUEUE_URL: z.url('must be the activity queue URL') }), env)
+    .BACKLOG_ACTIVITY_QUEUE_URL;
+}
+
+/** The Backlog activity worker: Backlog as the issue task reads it, and the policy (its projects' closed statuses). */
+export function loadBacklogActivitySettings(env: Env) {
+  return { ...loadBacklogSettings(env), policyFile: parse(policyFileSchema, env).NOTIFICATION_POLICY_FILE };
+}
+export type BacklogActivitySettings = ReturnType<typeof loadBacklogActivitySettings>;

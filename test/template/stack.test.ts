@@ -44,6 +44,17 @@ const FUNCTIONS = {
     role: 'MarkFindingsRole',
     logGroup: 'MarkFindingsLogGroup',
   },
+  // The loop from Backlog (test/template/backlog-webhook.test.ts holds the rest of them).
+  backlogWebhook: {
+    id: 'BacklogWebhookLambdaFunction',
+    role: 'BacklogWebhookRole',
+    logGroup: 'BacklogWebhookLogGroup',
+  },
+  backlogActivity: {
+    id: 'BacklogActivityLambdaFunction',
+    role: 'BacklogActivityRole',
+    logGroup: 'BacklogActivityLogGroup',
+  },
 } as const;
 type FunctionKey = keyof typeof FUNCTIONS;
 /** The functions the workflow invokes, in the order it does. */
@@ -264,7 +275,10 @@ describe('intake: EventBridge rule, buffer queue, dead-letter queue', () => {
   });
 
   it('feeds dispatch in batches of the configured size and window, reporting item failures', () => {
-    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').filter(
+      ([, { Properties }]) =>
+        JSON.stringify(Properties?.EventSourceArn) === JSON.stringify(getAtt('BufferQueue')),
+    );
     expect(mappings).toHaveLength(1);
     const [, mapping] = mappings[0] as [string, { Properties: Record<string, Json> }];
     expect(mapping.Properties).toMatchObject({
@@ -283,7 +297,7 @@ describe('intake: EventBridge rule, buffer queue, dead-letter queue', () => {
 });
 
 describe('functions', () => {
-  it('are the four handlers, on nodejs24.x arm64, each with its own role', () => {
+  it('are the six handlers, on nodejs24.x arm64, each with its own role', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(
       Object.values(FUNCTIONS)
@@ -298,6 +312,8 @@ describe('functions', () => {
       ['fileBacklogIssue', 'file-backlog-issue'],
       ['postSlackMessage', 'post-slack-message'],
       ['markFindings', 'mark-findings'],
+      ['backlogWebhook', 'backlog-webhook'],
+      ['backlogActivity', 'backlog-activity'],
     ] as const) {
       expect(resource(template, FUNCTIONS[fn].id).Properties.Handler, fn).toBe(
         `src/handlers/${handler}.handler`,
@@ -365,7 +381,10 @@ describe('ledger table', () => {
     expect(table.Properties).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
       KeySchema: [{ AttributeName: 'findingKey', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'findingKey', AttributeType: 'S' }],
+      AttributeDefinitions: [
+        { AttributeName: 'findingKey', AttributeType: 'S' },
+        { AttributeName: 'issueKey', AttributeType: 'S' },
+      ],
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true },
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
@@ -470,7 +489,7 @@ describe('IAM', () => {
         expect(statement.Condition).toEqual({ Bool: { 'aws:SecureTransport': false } });
         continue;
       }
-      expect(where).toBe('MarkFindingsRole mark-findings');
+      expect(['MarkFindingsRole mark-findings', 'BacklogActivityRole backlog-activity']).toContain(where);
       expect(statement.Action, statement.Sid).toBe('securityhub:BatchUpdateFindings');
       expect(Object.keys(statement.Condition ?? {}), statement.Sid).not.toEqual([]);
     }
@@ -618,7 +637,7 @@ describe('IAM', () => {
       );
     for (const entry of wildcards) {
       expect(entry).toMatch(
-        /^NotifyFindingsRole notify-findings: logs:\w+(,logs:\w+)*$|^MarkFindingsRole mark-findings: securityhub:BatchUpdateFindings$|Role [\w-]+: kms:Decrypt$|^DispatchRole dispatch: states:DescribeExecution$/,
+        /^NotifyFindingsRole notify-findings: logs:\w+(,logs:\w+)*$|^MarkFindingsRole mark-findings: securityhub:BatchUpdateFindings$|Role [\w-]+: kms:Decrypt$|^DispatchRole dispatch: states:DescribeExecution$|^BacklogActivityRole backlog-activity: securityhub:(GetFindings|BatchUpdateFindings)$/,
       );
     }
   });

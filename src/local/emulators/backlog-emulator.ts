@@ -26,6 +26,22 @@ export interface BacklogEmulatorOptions {
   apiKey?: string;
   spaceKey?: string;
   projects?: BacklogProjectOptions[];
+  /** The space's people besides the notifier's own user (id 1): default one, Alice (id 2). */
+  users?: BacklogUser[];
+}
+
+/** A user of the space: the API key's owner (the notifier, id 1) or a person. */
+export interface BacklogUser {
+  id: number;
+  userId: string;
+  name: string;
+}
+
+/** What a person does to an issue in the web UI (`actAs`): a status, a resolution, a comment. */
+export interface BacklogUserChange {
+  statusId?: number;
+  resolutionId?: number;
+  comment?: string;
 }
 
 export interface BacklogProjectRecord {
@@ -53,6 +69,8 @@ export interface BacklogIssueRecord {
   customFields: Record<string, string | string[]>;
   created: string;
   updated: string;
+  /** Who last changed it (absent: the notifier's own user, through the API). */
+  updatedUserId?: number;
 }
 
 export interface BacklogChange {
@@ -68,6 +86,8 @@ export interface BacklogCommentRecord {
   content: string;
   changeLog: BacklogChange[];
   created: string;
+  /** Who wrote it (absent: the notifier's own user, through the API). */
+  createdUserId?: number;
 }
 
 export interface BacklogCall {
@@ -103,6 +123,14 @@ export interface BacklogEmulator {
   /** By id or key. */
   issue(issueIdOrKey: string | number): BacklogIssueRecord | undefined;
   commentsOf(issueIdOrKey: string | number): BacklogCommentRecord[];
+  /** The API key's owner: the notifier's own user. */
+  myself: BacklogUser;
+  users: BacklogUser[];
+  /**
+   * A user changes an issue as in the web UI (a status, a resolution, a comment: one update), and
+   * the body Backlog's webhook would send for it ("Issue updated", activity type 2) is returned.
+   */
+  actAs(userId: number, issueKey: string, change: BacklogUserChange): Record<string, unknown>;
   close(): Promise<void>;
 }
 
@@ -132,6 +160,7 @@ const MYSELF = {
   mailAddress: 'securityhub-notifier@example.com',
   lastLoginTime: '2024-01-01T00:00:00Z',
 };
+const DEFAULT_USERS: BacklogUser[] = [{ id: 2, userId: 'alice', name: 'Alice Example' }];
 const DEFAULT_PROJECT: BacklogProjectOptions = {
   key: 'SEC',
   name: 'Security',
@@ -177,6 +206,12 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
   const faults = new FaultQueue<{ method: string; path: string }, BacklogFault>();
   let nextIssueId = 10_001;
   let nextCommentId = 50_001;
+  let nextActivityId = 90_001;
+  const users: BacklogUser[] = [MYSELF, ...(options.users ?? DEFAULT_USERS)];
+  const userById = (id: number | undefined) => {
+    const user = users.find((candidate) => candidate.id === (id ?? MYSELF.id)) ?? MYSELF;
+    return user === MYSELF ? MYSELF : { ...user, roleType: 2, lang: 'en', nulabAccount: null };
+  };
 
   const project = (idOrKey: string | undefined) => {
     const found = projects.find((p) => String(p.id) === idOrKey || p.projectKey === idOrKey);
@@ -219,7 +254,7 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
       parentIssueId: null,
       createdUser: MYSELF,
       created: record.created,
-      updatedUser: MYSELF,
+      updatedUser: userById(record.updatedUserId),
       updated: record.updated,
       customFields: Object.entries(record.customFields).map(([key, value]) => ({
         id: Number(key.replace('customField_', '')),
@@ -239,14 +274,14 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
     issueId: comment.issueId,
     content: comment.content,
     changeLog: comment.changeLog,
-    createdUser: MYSELF,
+    createdUser: userById(comment.createdUserId),
     created: comment.created,
     updated: comment.created,
     stars: [],
     notifications: [],
   });
   const addComment = (record: BacklogIssueRecord, content: string, changeLog: BacklogChange[] = []) => {
-    const comment = {
+    const comment: BacklogCommentRecord = {
       id: nextCommentId++,
       issueId: record.id,
       issueKey: record.issueKey,
@@ -368,6 +403,7 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
     if (body.categoryId !== undefined) record.categoryIds = changes.categoryIds;
     Object.assign(record.customFields, changes.customFields);
     record.updated = now();
+    delete record.updatedUserId;
     const comment = first(body.comment);
     if (comment || changeLog.length > 0) addComment(record, comment ?? '', changeLog);
     return toWire(record);
@@ -386,6 +422,7 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
     const content = first(body.content);
     if (!content) throw invalid('Please input the content.');
     record.updated = now();
+    delete record.updatedUserId;
     return new Answer(201, commentToWire(addComment(record, content)));
   };
 
@@ -476,6 +513,54 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
     calls,
     failNext: (matcher, fault, times = 1) => faults.add((request) => matches(matcher, request), fault, times),
     issue: findIssue,
+    myself: MYSELF,
+    users,
+    actAs: (userId, issueKey, change) => {
+      const record = issue(issueKey);
+      const user = userById(userId);
+      const changeLog: BacklogChange[] = [];
+      const set = (
+        field: string,
+        prop: 'statusId' | 'resolutionId',
+        value: number | undefined,
+        names: Array<{ id: number; name: string }>,
+      ) => {
+        if (value === undefined || value === record[prop]) return;
+        const name = (id: unknown) => names.find((option) => option.id === id)?.name ?? null;
+        changeLog.push({ field, newValue: name(value), originalValue: name(record[prop]) });
+        record[prop] = value;
+      };
+      set('status', 'statusId', change.statusId, STATUSES);
+      set('resolution', 'resolutionId', change.resolutionId, RESOLUTIONS);
+      record.updated = now();
+      record.updatedUserId = user.id;
+      const comment = addComment(record, change.comment ?? '', changeLog);
+      comment.createdUserId = user.id;
+      const owner = projectOf(record);
+      return {
+        id: nextActivityId++,
+        type: 2,
+        created: comment.created,
+        project: { id: owner.id, projectKey: owner.projectKey, name: owner.name },
+        content: {
+          id: record.id,
+          key_id: record.keyId,
+          summary: record.summary,
+          description: record.description,
+          comment: { id: comment.id, content: comment.content },
+          changes: changeLog.map((entry) => ({
+            field: entry.field,
+            new_value: entry.newValue,
+            old_value: entry.originalValue,
+            type: 'standard',
+          })),
+          attachments: [],
+          shared_files: [],
+        },
+        notifications: [],
+        createdUser: user,
+      };
+    },
     commentsOf: (idOrKey) => {
       const record = findIssue(idOrKey);
       return record ? comments.filter((c) => c.issueId === record.id) : [];
