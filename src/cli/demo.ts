@@ -2,6 +2,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createReplayer, type Replayer, type ReplayResult, readEventFiles } from '../local/replayer.js';
 import type { Env } from '../local/sandbox.js';
+import { runLoopPass } from './demo-loop.js';
 
 const SAMPLES = 'samples';
 const OUT_DIR = join('out', 'demo');
@@ -128,6 +129,23 @@ async function main(): Promise<number> {
     for (const identifier of notified) console.log(`- NOTIFIED ${identifier.Id}`);
     for (const update of securityHub.batchUpdates) console.log(`  note: ${update.Note?.Text ?? '-'}`);
 
+    heading('5. the loop closes both ways: fixed in Security Hub, closed in Backlog');
+    // Security Hub holds the findings the samples carried: the Backlog webhook's worker reads them back.
+    const held = await readEventFiles([
+      ...(await filesIn(join(SAMPLES, 'events'))),
+      ...(await filesIn(join(SAMPLES, 'reopen'))),
+      ...(await filesIn(join(SAMPLES, 'storm'), '.jsonl')),
+    ]);
+    securityHub.importFindings(
+      held.events.flatMap(
+        (event) => (event as { detail: { findings: Array<Record<string, unknown>> } }).detail.findings,
+      ),
+    );
+    const loop = await runLoopPass(replayer, SAMPLES, async (files) => {
+      const read = await readEventFiles(files);
+      return { result: await replayer.replay(read.events, read.unreadable), events: read.events };
+    });
+
     const [first, repeat, reopen, storm] = passes.map((pass) => pass.result);
     const stormIssues = new Set(storm?.results.map((r) => r.issueKey));
     const repeatFiledNothing = repeat?.results.every((r) => r.outcome === 'already filed') ?? false;
@@ -135,7 +153,8 @@ async function main(): Promise<number> {
     console.log(
       `samples: ${first?.results.filter((r) => r.outcome === 'notified').length} notified; repeat filed nothing: ${repeatFiledNothing}; reopened: ${reopen?.results.filter((r) => r.outcome === 'reopened').length}; storm: ${storm?.results.length} findings in ${stormIssues.size} issue(s)`,
     );
-    return passes.every((pass) => pass.result.exitCode === 0) && repeatFiledNothing ? 0 : 1;
+    console.log(loop.summary);
+    return passes.every((pass) => pass.result.exitCode === 0) && repeatFiledNothing && loop.ok ? 0 : 1;
   } finally {
     await replayer.close();
   }

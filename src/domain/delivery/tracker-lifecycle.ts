@@ -174,7 +174,9 @@ function finish(lines: string[]): string {
  */
 export function buildStillFailingComment(failing: readonly FindingState[], ctx: CommentContext): string {
   const f = formatterFor(ctx.textFormattingRule);
-  const sentences = failing.map((state) => `Security Hub still reports ${describeState(state)}: reopened.`);
+  const sentences = failing
+    .map((state) => `Security Hub still reports ${describeState(state)}: reopened.`)
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const head = `${f.strong('Reopened')}: ${f.inline(`closed as ${ctx.resolution ?? 'Fixed'} by ${singleLine(ctx.by)}, but Security Hub does not agree.`)}`;
   const body =
     sentences.length === 1
@@ -200,8 +202,9 @@ export function buildLeftAsTheyAreComment(fixed: readonly FindingState[], ctx: C
   return finish([
     `${f.strong('Reopened')}: ${f.inline(`by ${singleLine(ctx.by)}. Security Hub reports ${fixed.length === 1 ? 'this finding' : 'these findings'} fixed, so ${fixed.length === 1 ? 'it stays' : 'they stay'} as ${fixed.length === 1 ? 'it is' : 'they are'} there:`)}`,
     '',
-    ...fixed.map((state) =>
-      f.listItem(f.inline(`${describeState(state)} (workflow ${state.workflowStatus ?? 'unknown'})`)),
-    ),
+    ...fixed
+      .map((state) => `${describeState(state)} (workflow ${state.workflowStatus ?? 'unknown'})`)
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+      .map((line) => f.listItem(f.inline(line))),
   ]);
 }
