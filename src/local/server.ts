@@ -157,7 +157,7 @@ function sqsRecord(body: string, messageId: string, receiveCount: number): SQSRe
 /**
  * A queue in process: `send` keeps the message; `flush` hands what is waiting to the consumer (the
  * worker's handler) as an SQS event, again for each item it reports failed, up to `maxReceives`
- * receives as the queue's redrive policy allows, then keeps it as a dead letter.
+ * receives (5, the activity queue's redrive policy), then keeps it as a dead letter.
  */
 export class InProcessQueue implements ActivityQueue {
   readonly deadLetters: Array<{ body: string; messageId: string }> = [];
@@ -191,7 +191,7 @@ export class InProcessQueue implements ActivityQueue {
   }
 
   private async drain(): Promise<void> {
-    const maxReceives = this.options.maxReceives ?? 3;
+    const maxReceives = this.options.maxReceives ?? 5;
     while (this.waiting.length > 0) {
       const batch = this.waiting.splice(0, 10);
       for (const message of batch) message.receives += 1;

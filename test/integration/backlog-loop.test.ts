@@ -374,3 +374,38 @@ describe('reading findings from Security Hub (GetFindings)', () => {
     }
   });
 });
+
+describe('the loop from Security Hub, the rows the lifecycle tests leave out', () => {
+  let replayer: (Replayer & { lines: string[] }) | undefined;
+  afterEach(async () => {
+    await replayer?.close();
+    replayer = undefined;
+  });
+
+  it('closes the issue as Fixed when a person sets the finding RESOLVED in Security Hub, naming them', async () => {
+    replayer = await startTestReplayer();
+    await replayer.replay([control]);
+    const resolved = withFinding(
+      control,
+      (finding) => {
+        finding.UpdatedAt = '2030-01-06T00:00:00Z';
+        finding.Workflow = { Status: 'RESOLVED' };
+        finding.Note = {
+          Text: 'rotated the trail key by hand',
+          UpdatedBy: 'arn:aws:iam::123456789012:user/bob',
+          UpdatedAt: '2030-01-06T00:00:00Z',
+        };
+      },
+      'resolved-by-bob',
+    );
+
+    const result = await replayer.replay([resolved]);
+
+    expect(result.results.map((r) => r.outcome)).toEqual(['closed']);
+    const issue = replayer.sandbox.backlog?.issue('SEC-1');
+    expect([issue?.statusId, issue?.resolutionId]).toEqual([STATUS.closed, RESOLUTION.fixed]);
+    const comment = String(replayer.sandbox.backlog?.commentsOf('SEC-1').at(-1)?.content);
+    expect(comment).toContain('set to RESOLVED in Security Hub by arn:aws:iam::123456789012:user/bob');
+    expect(comment).toContain('rotated the trail key by hand');
+  });
+});
