@@ -415,19 +415,21 @@ export class Ledger implements DispatchLedger, IssueLedger, MessageLedger, MarkL
 
   // --- marking --------------------------------------------------------------------------------------
 
-  async recordMarked(marked: ReadonlyArray<{ key: string; copy?: string }>): Promise<void> {
+  async recordMarked(marked: ReadonlyArray<{ key: string; copy?: string; ocsfUid?: string }>): Promise<void> {
     const now = this.now();
     const first: string[] = [];
-    await inParallel(marked, async ({ key, copy }) => {
+    await inParallel(marked, async ({ key, copy, ocsfUid }) => {
       try {
+        const uid = ocsfUid ? `, ${A.ocsfUid} = :uid` : '';
         const result = await this.update(key, {
-          UpdateExpression: `SET #status = :notified, ${A.markedAt} = :now${copy ? ` ADD ${A.markedCopies} :copy` : ''} REMOVE ${A.markError}, ${A.markFailedAt}`,
+          UpdateExpression: `SET #status = :notified, ${A.markedAt} = :now${uid}${copy ? ` ADD ${A.markedCopies} :copy` : ''} REMOVE ${A.markError}, ${A.markFailedAt}`,
           ConditionExpression: `attribute_exists(${A.key})`,
           ExpressionAttributeNames: { '#status': A.status },
           ExpressionAttributeValues: {
             ':notified': 'NOTIFIED',
             ':now': now.toISOString(),
             ...(copy ? { ':copy': new Set([copy]) } : {}),
+            ...(ocsfUid ? { ':uid': ocsfUid } : {}),
           },
           ReturnValues: 'ALL_OLD',
         });

@@ -2,12 +2,17 @@ import {
   BatchUpdateFindingsCommand,
   BatchUpdateFindingsV2Command,
   GetFindingsCommand,
+  GetFindingsV2Command,
   type SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { SecurityHubAccessError, SecurityHubRateLimitError, SecurityHubRequestError } from '../app/errors.js';
 import type { FindingCopyRef, FindingsReader, FindingsUpdater, MarkStatus } from '../app/ports.js';
 import { chunk } from '../domain/delivery/delivery.js';
-import { type FindingState, findingStateOf } from '../domain/delivery/tracker-lifecycle.js';
+import {
+  type FindingState,
+  findingStateOf,
+  ocsfFindingStateOf,
+} from '../domain/delivery/tracker-lifecycle.js';
 import { findingKey } from '../domain/finding/finding.js';
 
 const ACCESS_ERRORS = new Set([
@@ -49,7 +54,7 @@ export class SecurityHubUpdater implements FindingsUpdater {
 
   private async updateAsff(copies: readonly FindingCopyRef[], change: { status: MarkStatus; note: string }) {
     if (copies.length === 0) return [];
-    const result = await this.send('BatchUpdateFindings', () =>
+    const result = await callSecurityHub('BatchUpdateFindings', () =>
       this.client.send(
         new BatchUpdateFindingsCommand({
           FindingIdentifiers: copies.map(({ identifier: { Id, ProductArn } }) => ({ Id, ProductArn })),
@@ -76,7 +81,7 @@ export class SecurityHubUpdater implements FindingsUpdater {
 
   private async updateOcsf(copies: readonly FindingCopyRef[], change: { status: MarkStatus; note: string }) {
     if (copies.length === 0) return [];
-    const result = await this.send('BatchUpdateFindingsV2', () =>
+    const result = await callSecurityHub('BatchUpdateFindingsV2', () =>
       this.client.send(
         new BatchUpdateFindingsV2Command({
           MetadataUids: copies.map((copy) => copy.ocsf?.metadataUid ?? ''),
@@ -101,17 +106,21 @@ export class SecurityHubUpdater implements FindingsUpdater {
       };
     });
   }
+}
 
-  private async send<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      const name = (error as Error).name;
-      const detail = `${operation} failed: ${name}: ${(error as Error).message}`;
-      if (ACCESS_ERRORS.has(name)) throw new SecurityHubAccessError(detail, { cause: error });
-      if (THROTTLING.has(name)) throw new SecurityHubRateLimitError(detail, { cause: error });
-      throw new SecurityHubRequestError(detail, { cause: error });
-    }
+/**
+ * One Security Hub call, its errors made the catalogue's: access and input errors fail at once,
+ * throttling past the SDK's own retries is rate-limited, the rest transient.
+ */
+async function callSecurityHub<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const name = (error as Error).name;
+    const detail = `${operation} failed: ${name}: ${(error as Error).message}`;
+    if (ACCESS_ERRORS.has(name)) throw new SecurityHubAccessError(detail, { cause: error });
+    if (THROTTLING.has(name)) throw new SecurityHubRateLimitError(detail, { cause: error });
+    throw new SecurityHubRequestError(detail, { cause: error });
   }
 }
 
@@ -142,8 +151,10 @@ export class SecurityHubReader implements FindingsReader {
       };
       let token: string | undefined;
       do {
-        const page = await this.getFindings(
-          new GetFindingsCommand({ Filters, MaxResults: 100, ...(token ? { NextToken: token } : {}) }),
+        const page = await callSecurityHub('GetFindings', () =>
+          this.client.send(
+            new GetFindingsCommand({ Filters, MaxResults: 100, ...(token ? { NextToken: token } : {}) }),
+          ),
         );
         for (const raw of page.Findings ?? []) {
           const state = findingStateOf(raw);
@@ -156,15 +167,39 @@ export class SecurityHubReader implements FindingsReader {
     return [...states.values()];
   }
 
-  private async getFindings(command: GetFindingsCommand) {
-    try {
-      return await this.client.send(command);
-    } catch (error) {
-      const name = (error as Error).name;
-      const detail = `GetFindings failed: ${name}: ${(error as Error).message}`;
-      if (ACCESS_ERRORS.has(name)) throw new SecurityHubAccessError(detail, { cause: error });
-      if (THROTTLING.has(name)) throw new SecurityHubRateLimitError(detail, { cause: error });
-      throw new SecurityHubRequestError(detail, { cause: error });
+  /**
+   * GetFindingsV2 by `metadata.uid` (the new Security Hub, OCSF): at most 20 values a composite
+   * filter, every page read; a finding the new Security Hub does not have is left out.
+   */
+  async readOcsf(metadataUids: readonly string[]): Promise<Array<FindingState & { metadataUid: string }>> {
+    const wanted = new Set(metadataUids);
+    const states = new Map<string, FindingState & { metadataUid: string }>();
+    for (const part of chunk([...wanted], MAX_FILTER_VALUES)) {
+      const Filters = {
+        CompositeFilters: [
+          {
+            Operator: 'OR' as const,
+            StringFilters: part.map((Value) => ({
+              FieldName: 'metadata.uid' as const,
+              Filter: { Value, Comparison: 'EQUALS' as const },
+            })),
+          },
+        ],
+      };
+      let token: string | undefined;
+      do {
+        const page = await callSecurityHub('GetFindingsV2', () =>
+          this.client.send(
+            new GetFindingsV2Command({ Filters, MaxResults: 100, ...(token ? { NextToken: token } : {}) }),
+          ),
+        );
+        for (const raw of page.Findings ?? []) {
+          const state = ocsfFindingStateOf(raw);
+          if (state && wanted.has(state.metadataUid)) states.set(state.metadataUid, state);
+        }
+        token = page.NextToken || undefined;
+      } while (token);
     }
+    return [...states.values()];
   }
 }

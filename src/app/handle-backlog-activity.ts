@@ -19,7 +19,12 @@ import type { BacklogActivity } from '../domain/backlog/activity.js';
 import { projectKeyOfIssue } from '../domain/backlog/activity.js';
 import { findingMarker } from '../domain/backlog/marker.js';
 import { chunk } from '../domain/delivery/delivery.js';
-import { type FindingItem, identifierOfKey, isOpenLifecycle } from '../domain/delivery/ledger-items.js';
+import {
+  type FindingItem,
+  identifierOfKey,
+  isOpenLifecycle,
+  knownCopies,
+} from '../domain/delivery/ledger-items.js';
 import {
   buildLeftAsTheyAreComment,
   buildStillFailingComment,
@@ -81,6 +86,7 @@ const RETRYABLE_UNPROCESSED = new Set([
   'ConcurrentUpdateError',
   'InternalFailure',
   'InternalServerException',
+  'ConflictException',
 ]);
 
 /** Handle one activity once; `attempt` names this delivery of it (its claim). */
@@ -285,27 +291,39 @@ async function reopenFindings(context: IssueContext, ports: HandleActivityPorts)
   return { issueKey, outcome: 'reopened', findings: reopened };
 }
 
-/** Each finding as Security Hub reports it now, by ledger key (one it does not have is absent). */
+/**
+ * Each finding as Security Hub reports it now, by ledger key (one it does not have is absent):
+ * CSPM's copy (GetFindings), else the new Security Hub's (GetFindingsV2, by the uid marked).
+ */
 async function readStates(
   items: readonly FindingItem[],
   ports: HandleActivityPorts,
 ): Promise<Map<string, FindingState>> {
-  const states = await ports.reader.read(items.map(identifierOf));
-  return new Map(states.map((state) => [findingKey(state.identifier), state]));
+  const asff = await ports.reader.read(items.map(identifierOf));
+  const states = new Map(asff.map((state) => [findingKey(state.identifier), state]));
+  const byUid = new Map(
+    items.filter((item) => item.ocsfUid && !states.has(item.findingKey)).map((item) => [item.ocsfUid, item]),
+  );
+  if (byUid.size === 0) return states;
+  for (const state of await ports.reader.readOcsf([...byUid.keys()] as string[])) {
+    const item = byUid.get(state.metadataUid);
+    if (item) states.set(item.findingKey, state);
+  }
+  return states;
 }
 
-/** BatchUpdateFindings, 100 a call; what may pass later fails the activity (the queue retries it). */
+/**
+ * Every copy Security Hub holds of these findings (CSPM's, the new Security Hub's), 100 a call;
+ * what may pass later fails the activity (the queue retries it).
+ */
 async function updateAll(
   items: readonly FindingItem[],
   status: MarkStatus,
   note: string,
   ports: HandleActivityPorts,
 ): Promise<void> {
-  for (const part of chunk(items, 100)) {
-    const unprocessed = await ports.updater.update(
-      part.map((item) => ({ identifier: identifierOf(item) })),
-      { status, note },
-    );
+  for (const part of chunk(items.flatMap(knownCopies), 100)) {
+    const unprocessed = await ports.updater.update(part, { status, note });
     const retryable = unprocessed.filter((entry) => RETRYABLE_UNPROCESSED.has(entry.code));
     for (const entry of unprocessed.filter((e) => !retryable.includes(e))) {
       ports.log.warn('Security Hub did not update a finding', {
@@ -315,7 +333,7 @@ async function updateAll(
     }
     if (retryable.length > 0) {
       throw new SecurityHubRequestError(
-        `BatchUpdateFindings left ${retryable.length} finding(s) unprocessed (${retryable[0]?.code}): retried`,
+        `Security Hub left ${retryable.length} finding(s) unprocessed (${retryable[0]?.code}): retried`,
       );
     }
   }

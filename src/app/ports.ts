@@ -137,9 +137,9 @@ export interface MessageLedger extends DeliveryLedger, LifecycleLedger {
 export interface MarkLedger {
   /**
    * These findings (and the delivery's own item) are marked in Security Hub: NOTIFIED, each copy
-   * (`copy`: which Security Hub's) recorded.
+   * (`copy`: which Security Hub's; `ocsfUid`: the new Security Hub's uid of an OCSF copy) recorded.
    */
-  recordMarked(marked: ReadonlyArray<{ key: string; copy?: string }>): Promise<void>;
+  recordMarked(marked: ReadonlyArray<{ key: string; copy?: string; ocsfUid?: string }>): Promise<void>;
   /** These findings could not be marked: why, so the next event of each marks it again. */
   recordMarkFailure(keys: readonly string[], error: string): Promise<void>;
 }
@@ -307,6 +307,8 @@ export interface FindingsUpdater {
 export interface FindingsReader {
   /** The findings as Security Hub reports them now; one it does not have is left out. */
   read(identifiers: ReadonlyArray<{ Id: string; ProductArn: string }>): Promise<FindingState[]>;
+  /** The new Security Hub's copies (OCSF) by `metadata.uid`; one it does not have is left out. */
+  readOcsf(metadataUids: readonly string[]): Promise<Array<FindingState & { metadataUid: string }>>;
 }
 
 /** Timing the use cases decide with (configurable; short in tests). */

@@ -31,6 +31,34 @@ export function blockKitBuilderUrl(payload: { blocks?: unknown; attachments?: un
 }
 
 /**
+ * Pass 6: one GuardDuty finding as both Security Hubs report it (an OCSF "Findings Imported V2"
+ * event and its ASFF twin, in one file): one issue, one message, both copies marked; again: nothing.
+ */
+async function twoFormatsPass(replayer: Replayer): Promise<{ ok: boolean; summary: string }> {
+  heading('6. one finding from both Security Hubs (OCSF and ASFF): filed once, both copies marked');
+  const { slack, backlog, securityHub } = replayer.sandbox;
+  const before = { issues: backlog?.issues.length ?? 0, messages: slack?.messages.length ?? 0 };
+  const files = await filesIn(join(SAMPLES, 'two-formats'), '.jsonl');
+  const first = await replayFiles(replayer, files);
+  const again = await replayFiles(replayer, files);
+  const issues = (backlog?.issues.length ?? 0) - before.issues;
+  const messages = (slack?.messages.length ?? 0) - before.messages;
+  const v2 = securityHub?.batchUpdatesV2.at(-1);
+  const asffNotified = securityHub?.batchUpdates.at(-1)?.Workflow?.Status === 'NOTIFIED';
+  console.log(
+    `2 events (OCSF + ASFF) → ${issues} issue(s), ${messages} message(s); CSPM copy NOTIFIED: ${asffNotified}; new Security Hub copy: StatusId ${v2?.StatusId ?? '-'} with comment "${v2?.Comment ?? '-'}"; replayed: ${again.results.map((r) => r.outcome).join(', ')}`,
+  );
+  const ok =
+    first.exitCode === 0 &&
+    issues === 1 &&
+    messages === 1 &&
+    asffNotified &&
+    v2?.StatusId === 2 &&
+    again.results.every((r) => r.outcome === 'already filed');
+  return { ok, summary: `both formats: ${issues} issue and ${messages} message for one finding: ${ok}` };
+}
+
+/**
  * `npm run demo`: the bundled sample events through the whole pipeline against the embedded
  * emulators, then a repeat (files nothing) and a reopen (a comment and a thread reply).
  */
@@ -146,6 +174,8 @@ async function main(): Promise<number> {
       return { result: await replayer.replay(read.events, read.unreadable), events: read.events };
     });
 
+    const twoFormats = await twoFormatsPass(replayer);
+
     const [first, repeat, reopen, storm] = passes.map((pass) => pass.result);
     const stormIssues = new Set(storm?.results.map((r) => r.issueKey));
     const repeatFiledNothing = repeat?.results.every((r) => r.outcome === 'already filed') ?? false;
@@ -154,7 +184,9 @@ async function main(): Promise<number> {
       `samples: ${first?.results.filter((r) => r.outcome === 'notified').length} notified; repeat filed nothing: ${repeatFiledNothing}; reopened: ${reopen?.results.filter((r) => r.outcome === 'reopened').length}; storm: ${storm?.results.length} findings in ${stormIssues.size} issue(s)`,
     );
     console.log(loop.summary);
-    return passes.every((pass) => pass.result.exitCode === 0) && repeatFiledNothing && loop.ok ? 0 : 1;
+    console.log(twoFormats.summary);
+    const passed = passes.every((pass) => pass.result.exitCode === 0) && repeatFiledNothing;
+    return passed && loop.ok && twoFormats.ok ? 0 : 1;
   } finally {
     await replayer.close();
   }

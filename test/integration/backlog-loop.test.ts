@@ -13,6 +13,7 @@ import {
 import type { Replayer } from '../../src/local/replayer.js';
 import { type ServeHandle, startServe } from '../../src/local/server.js';
 import { type ImportedEvent, loadEvent, withFinding, wrapFindings } from '../helpers/events.js';
+import { asffEvent, asffTwin, loadOcsf, ocsfEvent } from '../helpers/ocsf.js';
 import { startTestReplayer } from '../helpers/replay.js';
 
 /**
@@ -407,5 +408,80 @@ describe('the loop from Security Hub, the rows the lifecycle tests leave out', (
     const comment = String(replayer.sandbox.backlog?.commentsOf('SEC-1').at(-1)?.content);
     expect(comment).toContain('set to RESOLVED in Security Hub by arn:aws:iam::123456789012:user/bob');
     expect(comment).toContain('rotated the trail key by hand');
+  });
+});
+
+describe("the loop from Backlog to the new Security Hub's copies (OCSF)", () => {
+  const gdOcsf = loadOcsf('guardduty-detection-runtime-newbinary-create.json');
+  const sqsOcsf = loadOcsf('securityhub-compliance-sqs1-fail-create.json');
+  const uidOf = (finding: Record<string, unknown>) => String((finding.metadata as { uid: string }).uid);
+
+  /** Filed from the new Security Hub only: its copy held by the emulator, the event replayed. */
+  async function fileOcsf(l: Loop, findings: Array<Record<string, unknown>>) {
+    l.hub.importFindingsV2(findings.map((finding) => structuredClone(finding)));
+    const result = await l.replayer.replay(findings.map((finding) => ocsfEvent(finding)));
+    expect(result.exitCode).toBe(0);
+  }
+
+  it("suppresses the OCSF copy (status 3, with the note as comment) of a finding closed as Won't Fix", async () => {
+    const l = await startLoop();
+    await fileOcsf(l, [gdOcsf]);
+    expect(l.hub.statusIdOf(uidOf(gdOcsf))).toBe(2);
+
+    await act(l, ALICE, 'SEC-1', {
+      statusId: STATUS.closed,
+      resolutionId: RESOLUTION.wontFix,
+      comment: 'lab host',
+    });
+
+    expect(l.hub.statusIdOf(uidOf(gdOcsf))).toBe(3);
+    const update = l.hub.batchUpdatesV2.at(-1);
+    expect(update?.MetadataUids).toEqual([uidOf(gdOcsf)]);
+    expect(update?.Comment).toMatch(
+      /^Suppressed by securityhub-notifier: Backlog SEC-1 closed as Won't Fix by Alice/,
+    );
+    expect(update?.Comment).toContain('lab host');
+    expect(l.hub.batchUpdates).toHaveLength(0);
+  });
+
+  it('reads the OCSF copy: Fixed while it still Fails changes nothing and reopens; once it Passes, Resolved (status 4)', async () => {
+    const l = await startLoop();
+    await fileOcsf(l, [sqsOcsf]);
+    const updates = l.hub.batchUpdatesV2.length;
+
+    await act(l, ALICE, 'SEC-1', { statusId: STATUS.closed, resolutionId: RESOLUTION.fixed });
+
+    expect(l.hub.batchUpdatesV2).toHaveLength(updates);
+    expect(l.backlog.issue('SEC-1')?.statusId).toBe(STATUS.open);
+    expect(String(l.backlog.commentsOf('SEC-1').at(-1)?.content)).toContain(
+      'Security Hub still reports SQS.1 FAILED',
+    );
+
+    l.hub.importFindingsV2([
+      { ...structuredClone(sqsOcsf), compliance: { ...(sqsOcsf.compliance as object), status: 'Pass' } },
+    ]);
+    await act(l, ALICE, 'SEC-1', { statusId: STATUS.closed, resolutionId: RESOLUTION.fixed });
+
+    expect(l.hub.statusIdOf(uidOf(sqsOcsf))).toBe(4);
+    expect((await l.ledger.get(keyOf(asffEvent(asffTwin(sqsOcsf)))))?.lifecycle).toBe('closed');
+    const calls = l.hub.calls.filter((call) => call.operation === 'GetFindingsV2');
+    expect(calls.length).toBeGreaterThan(0);
+  });
+
+  it('updates both copies of a finding both Security Hubs reported, and sets both back when the issue is reopened', async () => {
+    const l = await startLoop();
+    const twin = asffEvent(asffTwin(gdOcsf));
+    l.hub.importFindings(twin.detail.findings);
+    await fileOcsf(l, [gdOcsf]);
+    await l.replayer.replay([twin]);
+    expect(statusOf(l, twin)).toBe('NOTIFIED');
+
+    await act(l, ALICE, 'SEC-1', { statusId: STATUS.closed, resolutionId: RESOLUTION.wontFix });
+
+    expect([statusOf(l, twin), l.hub.statusIdOf(uidOf(gdOcsf))]).toEqual(['SUPPRESSED', 3]);
+
+    await act(l, ALICE, 'SEC-1', { statusId: STATUS.open });
+
+    expect([statusOf(l, twin), l.hub.statusIdOf(uidOf(gdOcsf))]).toEqual(['NOTIFIED', 2]);
   });
 });

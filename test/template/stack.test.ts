@@ -26,6 +26,14 @@ import {
 
 type AslValidator = (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
 const validateAsl = createRequire(import.meta.url)('asl-validator') as AslValidator;
+type RuleStateResolver = (context: {
+  resolveVariable: (name: string) => Promise<unknown>;
+}) => Promise<string>;
+const securityHubs = createRequire(import.meta.url)('../../deploy/security-hubs.cjs') as Record<
+  'asff' | 'ocsf',
+  RuleStateResolver
+>;
+const RULES = ['FindingsRule', 'TransitionsRule', 'FindingsV2Rule', 'TransitionsV2Rule'] as const;
 
 const FUNCTIONS = {
   dispatch: { id: 'DispatchLambdaFunction', role: 'DispatchRole', logGroup: 'DispatchLogGroup' },
@@ -637,7 +645,7 @@ describe('IAM', () => {
       );
     for (const entry of wildcards) {
       expect(entry).toMatch(
-        /^NotifyFindingsRole notify-findings: logs:\w+(,logs:\w+)*$|^MarkFindingsRole mark-findings: securityhub:BatchUpdateFindings$|Role [\w-]+: kms:Decrypt$|^DispatchRole dispatch: states:DescribeExecution$|^BacklogActivityRole backlog-activity: securityhub:(GetFindings|BatchUpdateFindings)$/,
+        /^NotifyFindingsRole notify-findings: logs:\w+(,logs:\w+)*$|^MarkFindingsRole mark-findings: securityhub:BatchUpdateFindings$|Role [\w-]+: kms:Decrypt$|^DispatchRole dispatch: states:DescribeExecution$|^BacklogActivityRole backlog-activity: securityhub:(GetFindings,securityhub:GetFindingsV2|BatchUpdateFindings)$/,
       );
     }
   });
@@ -696,7 +704,12 @@ describe('stage parameters', () => {
   let configured: Template;
   beforeAll(async () => {
     configured = (
-      await packageStack({ minSeverity: 'CRITICAL', alarmTopicArn: topic, slackTokenParameter: secretArn })
+      await packageStack({
+        minSeverity: 'CRITICAL',
+        alarmTopicArn: topic,
+        slackTokenParameter: secretArn,
+        securityHubs: 'cspm',
+      })
     ).template;
   });
   afterAll(removeServiceCopies);
@@ -706,6 +719,37 @@ describe('stage parameters', () => {
       buildEventPattern('CRITICAL'),
     );
     expect(environment('dispatch', configured)).toMatchObject({ NOTIFY_MIN_SEVERITY: 'CRITICAL' });
+  });
+
+  it('listen to one Security Hub only when securityHubs names it', () => {
+    const states = (of: Template) =>
+      RULES.map((name) => `${name} ${resource(of, name).Properties.State as string}`);
+
+    expect(states(template)).toEqual(RULES.map((name) => `${name} ENABLED`));
+    expect(states(configured)).toEqual([
+      'FindingsRule ENABLED',
+      'TransitionsRule ENABLED',
+      'FindingsV2Rule DISABLED',
+      'TransitionsV2Rule DISABLED',
+    ]);
+  });
+
+  it.each([
+    ['new', { asff: 'DISABLED', ocsf: 'ENABLED' }],
+    ['both', { asff: 'ENABLED', ocsf: 'ENABLED' }],
+  ])('securityHubs %s sets the rules %o, and anything else stops the package', async (value, expected) => {
+    const resolveVariable = async () => value;
+    const unknown = async () => 'v2';
+
+    const states = {
+      asff: await securityHubs.asff({ resolveVariable }),
+      ocsf: await securityHubs.ocsf({ resolveVariable }),
+    };
+
+    expect(states).toEqual(expected);
+    await expect(securityHubs.asff({ resolveVariable: unknown })).rejects.toThrow(
+      'the stage param securityHubs must be one of both, cspm, new; got "v2"',
+    );
   });
 
   it('send the alarms to the configured topic', () => {

@@ -53,6 +53,8 @@ export const LEDGER_ATTRIBUTES = {
   markedAt: 'markedAt',
   /** The copies marked: the ASFF one (NOTIFIED) and the OCSF one (In Progress) of the same finding. */
   markedCopies: 'markedCopies',
+  /** The new Security Hub's `metadata.uid` of the OCSF copy once marked: how it is updated later. */
+  ocsfUid: 'ocsfUid',
   markError: 'markError',
   markFailedAt: 'markFailedAt',
   // A member of a storm group: the group and the delivery that announces it.
@@ -127,6 +129,8 @@ export interface FindingItem {
   failedDeliveries?: Set<string>;
   markedAt?: string;
   markedCopies?: Set<string>;
+  /** The OCSF copy's `metadata.uid` (the new Security Hub), once that copy was marked. */
+  ocsfUid?: string;
   markError?: string;
   markFailedAt?: string;
   announcedIn?: string;
@@ -216,6 +220,31 @@ export function isCopyMarked(entry: FindingItem, finding: Pick<Finding, 'identif
   const copy = findingKey(finding.identifier);
   if (entry.markedCopies) return entry.markedCopies.has(copy);
   return finding.format !== 'ocsf';
+}
+
+/**
+ * The copies of a filed finding that Security Hub holds, as far as the ledger knows: the CSPM copy
+ * unless only the OCSF one was ever marked, and the OCSF copy once it was marked (its uid kept;
+ * the new Security Hub updates it by that uid, the identifier only names it in logs).
+ */
+export function knownCopies(entry: FindingItem): Array<{
+  identifier: { Id: string; ProductArn: string };
+  ocsf?: { metadataUid: string };
+}> {
+  const identifier = identifierOfKey(entry.findingKey);
+  if (!identifier) return [];
+  const asff = !entry.markedCopies || entry.markedCopies.has(entry.findingKey) || !entry.ocsfUid;
+  return [
+    ...(asff ? [{ identifier }] : []),
+    ...(entry.ocsfUid
+      ? [
+          {
+            identifier,
+            ocsf: { metadataUid: entry.ocsfUid },
+          },
+        ]
+      : []),
+  ];
 }
 
 /** A filed finding still open: not closed or suppressed (absent means open). */

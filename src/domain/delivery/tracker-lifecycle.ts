@@ -104,6 +104,52 @@ export function findingStateOf(raw: unknown): FindingState | undefined {
   return state;
 }
 
+/** OCSF status ids as the CSPM workflow statuses the comments and checks speak of. */
+const OCSF_WORKFLOW: Readonly<Record<number, string>> = {
+  1: 'NEW',
+  2: 'NOTIFIED',
+  3: 'SUPPRESSED',
+  4: 'RESOLVED',
+};
+const OCSF_COMPLIANCE: Readonly<Record<string, string>> = {
+  Pass: 'PASSED',
+  Fail: 'FAILED',
+  Warning: 'WARNING',
+};
+
+/**
+ * An OCSF finding as GetFindingsV2 returns it (the new Security Hub), reduced to the same state as
+ * an ASFF one: compliance Pass/Fail/Warning as PASSED/FAILED/WARNING (anything else NOT_AVAILABLE),
+ * status 5 Archived as the ARCHIVED record state, status ids 1–4 as the workflow statuses. The
+ * identifier is `finding_info.uid` with `metadata.product.uid`, and the uid is kept.
+ */
+export function ocsfFindingStateOf(raw: unknown): (FindingState & { metadataUid: string }) | undefined {
+  if (!isRecord(raw)) return undefined;
+  const metadataUid = field(raw, 'metadata', 'uid');
+  const Id = field(raw, 'finding_info', 'uid');
+  const ProductArn = field(raw, 'metadata', 'product', 'uid');
+  if (!metadataUid || !Id || !ProductArn) return undefined;
+  const resources = Array.isArray(raw.resources) ? raw.resources : [];
+  const statusId = typeof raw.status_id === 'number' ? raw.status_id : undefined;
+  const compliance = isRecord(raw.compliance) ? str(raw.compliance.status) : undefined;
+  const state: FindingState & { metadataUid: string } = {
+    identifier: { Id, ProductArn },
+    metadataUid,
+    label: field(raw, 'compliance', 'control') ?? field(raw, 'finding_info', 'title') ?? Id,
+    recordState: statusId === 5 ? 'ARCHIVED' : 'ACTIVE',
+  };
+  if (compliance !== undefined) state.complianceStatus = OCSF_COMPLIANCE[compliance] ?? 'NOT_AVAILABLE';
+  const workflow = statusId === undefined ? undefined : OCSF_WORKFLOW[statusId];
+  if (workflow) state.workflowStatus = workflow;
+  const first = resources[0];
+  const resource = isRecord(first) ? (str(first.uid_alt) ?? str(first.uid)) : undefined;
+  if (resource) state.resource = resource;
+  const seen =
+    field(raw, 'finding_info', 'last_seen_time_dt') ?? field(raw, 'finding_info', 'modified_time_dt');
+  if (seen) state.lastObservedAt = seen;
+  return state;
+}
+
 /**
  * Whether Security Hub agrees a finding is fixed: its record is ARCHIVED (the resource is gone), its
  * compliance PASSED, or it has no compliance check at all (GuardDuty, Inspector: a person's word

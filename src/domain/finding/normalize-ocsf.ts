@@ -4,7 +4,6 @@ import {
   type ControlInfo,
   type Finding,
   type FindingResource,
-  findingKey,
   type GuardDutyInfo,
   MAX_RESOURCES,
   type Product,

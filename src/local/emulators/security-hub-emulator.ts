@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FaultQueue, readBody, sendJson, sleep, startHttpServer } from './http-server.js';
+import { matchesOcsfFilters, OcsfFilterError, type OcsfFilters } from './ocsf-filters.js';
 
 export interface FindingIdentifier {
   Id: string;
@@ -264,7 +265,14 @@ export async function startSecurityHubEmulator(
     'POST /findingsv2': (body) => {
       const max = typeof body.MaxResults === 'number' ? body.MaxResults : 100;
       const start = Number(body.NextToken ?? 0);
-      const all = [...findingsV2.values()];
+      let all: unknown[];
+      try {
+        const filters = body.Filters as OcsfFilters | undefined;
+        all = [...findingsV2.values()].filter((finding) => matchesOcsfFilters(finding, filters));
+      } catch (error) {
+        if (!(error instanceof OcsfFilterError)) throw error;
+        throw new AwsError(400, 'ValidationException', error.message);
+      }
       const page = all.slice(start, start + max);
       return { Findings: page, ...(start + max < all.length ? { NextToken: String(start + max) } : {}) };
     },
