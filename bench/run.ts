@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type BundleFigures, packageAndMeasure } from './bundle.js';
+import { measureChurn, renderChurn } from './churn.js';
 import { type ColdStartFigures, measureColdStarts, unpackArtifacts } from './cold-start.js';
 import { duration, type FunctionKey, kb, REPO, round, run, table } from './common.js';
 import {
@@ -39,6 +40,8 @@ const THROUGHPUT_PLAN: Array<[Mix, number, number]> = [
   ['distinct', 5000, 1],
 ];
 const ECONOMY_FINDINGS = 1000;
+/** Forwarded events about findings the notifier never filed: the cost of churn, per 10,000. */
+const CHURN_EVENTS = 10_000;
 
 interface Target {
   name: string;
@@ -134,6 +137,9 @@ async function main(): Promise<void> {
     drainTime('one per finding, pooled marks', ECONOMY_FINDINGS, ECONOMY_FINDINGS, ECONOMY_FINDINGS / 100),
   ];
 
+  progress('Churn: 10,000 forwarded events about findings never filed ...');
+  const churn = await measureChurn(CHURN_EVENTS);
+
   const report = render({
     bundles,
     naive,
@@ -146,6 +152,7 @@ async function main(): Promise<void> {
     targets,
   });
   console.log(report);
+  console.log(renderChurn(churn));
 
   const results = {
     command: 'npm run bench',
@@ -190,6 +197,11 @@ async function main(): Promise<void> {
       ],
       lambdaAssumptions: { ...LAMBDA_ASSUMPTIONS, initMs },
       prices: PRICES,
+    },
+    churn: {
+      setup:
+        'churnEvents(10,000): GuardDuty findings never filed, half SUPPRESSED by an automation rule, half RESOLVED by a person; replayed with DynamoDB behind the counting proxy',
+      ...churn,
     },
     drain: {
       limits: {
