@@ -104,7 +104,14 @@ async function recordOutcome(
   ports: MarkFindingsPorts,
 ) {
   const own = failed.length === 0 && delivery.mode !== 'mark' ? [{ key: delivery.deliveryKey }] : [];
-  await ports.ledger.recordMarked([...marked.map(({ key, copy }) => ({ key, copy: copyKey(copy) })), ...own]);
+  await ports.ledger.recordMarked([
+    ...marked.map(({ key, copy }) => ({
+      key,
+      copy: copyKey(copy),
+      ...(copy.ocsf ? { ocsfUid: copy.ocsf.metadataUid } : {}),
+    })),
+    ...own,
+  ]);
   const byCode = new Map<string, string[]>();
   for (const entry of failed) {
     const text = `${entry.code}: ${entry.message ?? 'not updated'}`;

@@ -74,6 +74,13 @@ export const LEDGER_ATTRIBUTES = {
   // Destinations (`circuit|backlog`, `circuit|slack`): the execution in which one last failed past its retries.
   downExecution: 'downExecution',
   downReason: 'downReason',
+  // Acting from Slack: the OCSF copies' metadata uids (to update them later), who acknowledged,
+  // a suppression's expiry; the expiry items (`expiry|<day>`) list the findings due that day.
+  ocsfUids: 'ocsfUids',
+  acknowledgedBy: 'acknowledgedBy',
+  acknowledgedAt: 'acknowledgedAt',
+  suppressedUntil: 'suppressedUntil',
+  dueFindings: 'dueFindings',
 } as const;
 
 export type LedgerAttribute = (typeof LEDGER_ATTRIBUTES)[keyof typeof LEDGER_ATTRIBUTES];
@@ -138,6 +145,17 @@ export interface FindingItem {
   closeTallied?: string;
   issueGoneAt?: string;
   messageGoneAt?: string;
+  /** The metadata uids of the finding's OCSF copies (the new Security Hub), as they were marked. */
+  ocsfUids?: Set<string>;
+  acknowledgedBy?: string;
+  acknowledgedAt?: string;
+  /** Suppressed from Slack until this day (YYYY-MM-DD): then set back to NEW by the sweep. */
+  suppressedUntil?: string;
+}
+
+/** The ledger key of the findings whose suppression expires on `day` (YYYY-MM-DD). */
+export function expiryKey(day: string): string {
+  return `expiry|${day}`;
 }
 
 /** A storm group: one issue and one message for many findings of one control or type. */
