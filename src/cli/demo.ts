@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createReplayer, type Replayer, type ReplayResult, readEventFiles } from '../local/replayer.js';
 import type { Env } from '../local/sandbox.js';
 import { runLoopPass } from './demo-loop.js';
+import { runSlackPass } from './demo-slack.js';
 
 const SAMPLES = 'samples';
 const OUT_DIR = join('out', 'demo');
@@ -146,6 +147,9 @@ async function main(): Promise<number> {
       return { result: await replayer.replay(read.events, read.unreadable), events: read.events };
     });
 
+    heading('6. act from Slack: acknowledge, a refusal, a forgery, a suppression with an expiry');
+    const acted = await runSlackPass(replayer, OUT_DIR);
+
     const [first, repeat, reopen, storm] = passes.map((pass) => pass.result);
     const stormIssues = new Set(storm?.results.map((r) => r.issueKey));
     const repeatFiledNothing = repeat?.results.every((r) => r.outcome === 'already filed') ?? false;
@@ -154,7 +158,10 @@ async function main(): Promise<number> {
       `samples: ${first?.results.filter((r) => r.outcome === 'notified').length} notified; repeat filed nothing: ${repeatFiledNothing}; reopened: ${reopen?.results.filter((r) => r.outcome === 'reopened').length}; storm: ${storm?.results.length} findings in ${stormIssues.size} issue(s)`,
     );
     console.log(loop.summary);
-    return passes.every((pass) => pass.result.exitCode === 0) && repeatFiledNothing && loop.ok ? 0 : 1;
+    console.log(acted.summary);
+    const ok =
+      passes.every((pass) => pass.result.exitCode === 0) && repeatFiledNothing && loop.ok && acted.ok;
+    return ok ? 0 : 1;
   } finally {
     await replayer.close();
   }
