@@ -30,6 +30,7 @@ import {
   suppressedNote,
 } from '../domain/delivery/slack-action-audit.js';
 import { isResolvable, withAcknowledgement, withSlackClose } from '../domain/slack/actions.js';
+import { escapeSlackText } from '../domain/slack/escape.js';
 import type { QueuedSlackAction } from '../domain/slack/interaction.js';
 import type { PostedMessage } from '../domain/slack/lifecycle-message.js';
 import {
@@ -150,7 +151,8 @@ async function findTarget(
       (entry.deliveredWith ?? entry.findingKey) === ledgerKey,
   );
   if (members.length === 0) return { why: "the message's findings are not in the ledger" };
-  const findings = members.filter(isOpenLifecycle);
+  // Open, or closed by this very action in an attempt that failed later (its retry finishes the job).
+  const findings = members.filter((entry) => isOpenLifecycle(entry) || entry.closedAt === action.at);
   if (findings.length === 0) {
     return {
       why: `nothing to ${action.action}: the findings are closed already (${members[0]?.closedBecause ?? 'closed'})`,
@@ -180,7 +182,7 @@ async function refuse(
 ): Promise<SlackActionOutcome> {
   ports.log.warn('Slack action refused', { id: action.id, action: action.action, user: action.user.id, why });
   await ports.people
-    .postEphemeral(action.target.channel, action.user.id, `Nothing was changed: ${why}.`)
+    .postEphemeral(action.target.channel, action.user.id, `Nothing was changed: ${escapeSlackText(why)}.`)
     .catch((error: Error) => ports.log.warn('the refusal could not be shown', { error: error.message }));
   return { id: action.id, action: action.action, outcome: 'refused', why };
 }

@@ -531,6 +531,48 @@ describe('what the endpoint refuses, over HTTP: nothing changes', () => {
   });
 });
 
+describe('faults: retried, done once, never lost', () => {
+  it('finishes a suppression whose Backlog close failed: retried by the queue, one comment, the message updated', async () => {
+    const a = await startActions();
+    await file(a, [control]);
+    await send(a, click(a, 'suppress'));
+    a.backlog.failNext({ method: 'PATCH', path: /\/issues\/SEC-1$/ }, { status: 503 }, 2);
+
+    await send(
+      a,
+      a.slack.submitView(a.slack.views.at(-1)?.id as string, { user: ALICE, values: { reason: 'ok' } }),
+    );
+
+    expect(a.serve.slackOutcomes.map((o) => o.outcome)).toEqual(['done']);
+    expect(a.lines.filter((line) => line.includes('dead-lettered'))).toEqual([]);
+    const issue = a.backlog.issue('SEC-1');
+    expect([issue?.statusId, issue?.resolutionId]).toEqual([STATUS.closed, RESOLUTION.wontFix]);
+    expect(a.backlog.commentsOf('SEC-1').filter((c) => c.content.includes('**Suppressed**'))).toHaveLength(1);
+    expect(statusOf(a, control)).toBe('SUPPRESSED');
+    expect(topMessage(a).text).toMatch(/^🔕 Suppressed: /);
+  });
+
+  it('keeps an action Slack keeps failing in its dead-letter queue after five receives', async () => {
+    const a = await startActions();
+    await file(a, [control]);
+    a.slack.failNext('chat.update', { error: 'internal_error' }, 5);
+
+    const answer = await send(a, click(a, 'acknowledge'));
+
+    expect(answer.status).toBe(200);
+    expect(a.serve.slackActionQueue.deadLetters).toHaveLength(1);
+    expect(JSON.parse(a.serve.slackActionQueue.deadLetters[0]?.body ?? '{}')).toMatchObject({
+      action: 'acknowledge',
+      user: { id: ALICE },
+    });
+    expect(a.lines.at(-1)).toMatch(/slack action queue: local-1 dead-lettered after 5 receives/);
+    // What was done before the failure was done once: one comment, one note.
+    expect(a.backlog.commentsOf('SEC-1').filter((c) => c.content.includes('**Acknowledged**'))).toHaveLength(
+      1,
+    );
+  });
+});
+
 describe('the Slack app manifest', () => {
   it('asks for the scopes the notifier uses and names the interactivity URL to fill in', () => {
     const manifest = readFileSync(new URL('../../deploy/slack-app-manifest.yml', import.meta.url), 'utf8');
