@@ -98,6 +98,8 @@ describe('the Slack actions endpoint', () => {
       SLACK_BOT_TOKEN_PARAMETER: '/securityhub-notifier/dev/slack-bot-token',
       SLACK_ACTION_QUEUE_URL: { Ref: 'SlackActionQueue' },
       NOTIFICATION_POLICY_FILE: 'policy/notification-policy.yml',
+      // Answered within Slack's 3 seconds, whatever Slack's API does meanwhile.
+      SLACK_TIMEOUT_MS: '2000',
     });
     expect(Object.keys(variables).filter((name) => /SECRET$|TOKEN$|_URL$/.test(name))).toEqual([
       'SLACK_ACTION_QUEUE_URL',
