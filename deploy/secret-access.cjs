@@ -6,6 +6,7 @@
  *   ${file(./deploy/secret-access.cjs):slackToken}      for the slackTokenParameter stage param
  *   ${file(./deploy/secret-access.cjs):backlogApiKey}   for the backlogApiKeyParameter stage param
  *   ${file(./deploy/secret-access.cjs):backlogWebhookToken}   for the backlogWebhookTokenParameter stage param
+ *   ${file(./deploy/secret-access.cjs):slackSigningSecret}   for the slackSigningSecretParameter stage param
  *
  * An SSM parameter name (`/securityhub-notifier/prod/slack-bot-token`) or an SSM parameter ARN:
  *   ssm:GetParameter on that parameter, and kms:Decrypt only through SSM (kms:ViaService) and only
@@ -25,6 +26,7 @@ const PARAMS = {
   slackToken: { param: 'slackTokenParameter', label: 'SlackToken' },
   backlogApiKey: { param: 'backlogApiKeyParameter', label: 'BacklogApiKey' },
   backlogWebhookToken: { param: 'backlogWebhookTokenParameter', label: 'BacklogWebhookToken' },
+  slackSigningSecret: { param: 'slackSigningSecretParameter', label: 'SlackSigningSecret' },
 };
 
 /** SSM parameter names: letters, digits, `_ . - /` (hierarchies start with `/`). */
@@ -136,5 +138,6 @@ module.exports = {
   slackToken: async ({ resolveVariable }) => resolve('slackToken', resolveVariable),
   backlogApiKey: async ({ resolveVariable }) => resolve('backlogApiKey', resolveVariable),
   backlogWebhookToken: async ({ resolveVariable }) => resolve('backlogWebhookToken', resolveVariable),
+  slackSigningSecret: async ({ resolveVariable }) => resolve('slackSigningSecret', resolveVariable),
   secretAccessStatements,
 };

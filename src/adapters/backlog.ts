@@ -13,8 +13,10 @@ import type {
   IssueHandle,
   IssueTarget,
   IssueTracker,
+  SlackActionTracker,
   TrackedIssue,
   TrackerProject,
+  TrackerUser,
 } from '../app/ports.js';
 import { markerLine } from '../domain/backlog/marker.js';
 import { makeBacklogFetch } from './backlog-fetch.js';
@@ -41,6 +43,8 @@ export const DEFAULT_BACKLOG_TIMEOUT_MS = 5_000;
 
 /** Default status ids of every Backlog project: 1 Open, 2 In Progress, 3 Resolved, 4 Closed. */
 const OPEN_STATUS_ID = 1;
+const IN_PROGRESS_STATUS_ID = 2;
+const USERS_TTL_MS = 5 * 60_000;
 const DONE_STATUS_IDS = new Set([3, 4]);
 /** Backlog's built-in resolution ids, whatever the space's language names them. */
 const BUILT_IN_RESOLUTIONS: Readonly<Record<string, number>> = {
@@ -62,13 +66,14 @@ function projectKeyOf(issueKey: string): string {
  * until `X-RateLimit-Reset` (the workflow waits it out), a 400 BacklogInvalidError with Backlog's
  * message (not retried).
  */
-export class BacklogTracker implements IssueTracker {
+export class BacklogTracker implements IssueTracker, SlackActionTracker {
   private client: Backlog | undefined;
   private clientKey: string | undefined;
   private readonly projects = new Map<string, Promise<BacklogProject>>();
   private readonly statuses = new Map<string, Promise<Array<{ id: number; name: string }>>>();
   private resolutions: Promise<Array<{ id: number; name: string }>> | undefined;
   private myself: Promise<{ id: number; name: string }> | undefined;
+  private readonly users = new Map<string, { users: TrackerUser[]; expires: number }>();
   private readonly now: () => number;
 
   constructor(private readonly options: BacklogTrackerOptions) {
@@ -263,6 +268,48 @@ export class BacklogTracker implements IssueTracker {
       this.gone(issueKey),
     );
     return { reopened: false };
+  }
+
+  // --- acting from Slack -------------------------------------------------------------------------
+
+  /** In Progress (unless the issue is resolved or closed), the assignee if given, and the comment: one write. */
+  async startProgress(
+    issueKey: string,
+    change: { assigneeId?: number; comment: string; marker: string },
+  ): Promise<void> {
+    const issue = await this.call('get issue', (client) => client.getIssue(issueKey), this.gone(issueKey));
+    const content = `${change.comment}\n\n${markerLine(change.marker)}`;
+    const status = DONE_STATUS_IDS.has(issue.status.id) ? {} : { statusId: IN_PROGRESS_STATUS_ID };
+    const assignee = change.assigneeId !== undefined ? { assigneeId: change.assigneeId } : {};
+    await this.call(
+      'start progress on issue',
+      (client) => client.patchIssue(issueKey, { ...status, ...assignee, comment: content }),
+      this.gone(issueKey),
+    );
+  }
+
+  /** A comment that changes nothing else (not even a closed issue's status). */
+  async remark(issueKey: string, comment: string, marker: string): Promise<void> {
+    const content = `${comment}\n\n${markerLine(marker)}`;
+    await this.call(
+      'comment on issue',
+      (client) => client.postIssueComments(issueKey, { content }),
+      this.gone(issueKey),
+    );
+  }
+
+  /** The project's users with their mail addresses, cached for five minutes. */
+  async projectUsers(projectKey: string): Promise<TrackerUser[]> {
+    const cached = this.users.get(projectKey);
+    if (cached && cached.expires > this.now()) return cached.users;
+    const users = await this.call('list project users', (client) => client.getProjectUsers(projectKey));
+    const listed = users.map((user) => ({
+      id: user.id,
+      name: user.name,
+      ...(user.mailAddress ? { mailAddress: user.mailAddress } : {}),
+    }));
+    this.users.set(projectKey, { users: listed, expires: this.now() + USERS_TTL_MS });
+    return listed;
   }
 
   private async resolveProject(projectKey: string): Promise<BacklogProject> {

@@ -19,6 +19,8 @@ import type {
   MarkLedger,
   MemberRecord,
   MessageLedger,
+  SlackActionLedger,
+  SweepLedger,
 } from '../app/ports.js';
 import { chunk } from '../domain/delivery/delivery.js';
 import { GROUP_OPENING_STALE_MS, type OpenGroup } from '../domain/delivery/grouping.js';
@@ -30,6 +32,7 @@ import {
   type DestinationItem,
   destinationKey,
   effectKey,
+  expiryKey,
   type FindingItem,
   type GroupItem,
   LEDGER_ISSUE_INDEX,
@@ -64,7 +67,16 @@ export const DEFAULT_CLAIM_STALE_MS = 45_000;
 type Update = Omit<UpdateCommandInput, 'TableName' | 'Key'>;
 
 /** The DynamoDB ledger: finding key → where it was delivered. Every write is conditional. */
-export class Ledger implements DispatchLedger, IssueLedger, MessageLedger, MarkLedger, ActivityLedger {
+export class Ledger
+  implements
+    DispatchLedger,
+    IssueLedger,
+    MessageLedger,
+    MarkLedger,
+    ActivityLedger,
+    SlackActionLedger,
+    SweepLedger
+{
   private readonly doc: DynamoDBDocumentClient;
   private readonly now: () => Date;
   private readonly claimStaleMs: number;
@@ -419,17 +431,19 @@ export class Ledger implements DispatchLedger, IssueLedger, MessageLedger, MarkL
     const now = this.now();
     const first: string[] = [];
     await inParallel(marked, async ({ key, copy, ocsfUid }) => {
+      const added = [copy ? `${A.markedCopies} :copy` : '', ocsfUid ? `${A.ocsfUids} :uid` : ''].filter(
+        Boolean,
+      );
       try {
-        const uid = ocsfUid ? `, ${A.ocsfUid} = :uid` : '';
         const result = await this.update(key, {
-          UpdateExpression: `SET #status = :notified, ${A.markedAt} = :now${uid}${copy ? ` ADD ${A.markedCopies} :copy` : ''} REMOVE ${A.markError}, ${A.markFailedAt}`,
+          UpdateExpression: `SET #status = :notified, ${A.markedAt} = :now${added.length > 0 ? ` ADD ${added.join(', ')}` : ''} REMOVE ${A.markError}, ${A.markFailedAt}`,
           ConditionExpression: `attribute_exists(${A.key})`,
           ExpressionAttributeNames: { '#status': A.status },
           ExpressionAttributeValues: {
             ':notified': 'NOTIFIED',
             ':now': now.toISOString(),
             ...(copy ? { ':copy': new Set([copy]) } : {}),
-            ...(ocsfUid ? { ':uid': ocsfUid } : {}),
+            ...(ocsfUid ? { ':uid': new Set([ocsfUid]) } : {}),
           },
           ReturnValues: 'ALL_OLD',
         });
@@ -569,6 +583,56 @@ export class Ledger implements DispatchLedger, IssueLedger, MessageLedger, MarkL
       now,
     );
     return reopened;
+  }
+
+  // --- acting from Slack: acknowledgements and suppressions that expire -----------------------------
+
+  async recordAcknowledged(keys: readonly string[], by: string, at: string): Promise<void> {
+    await inParallel([...new Set(keys)], (key) =>
+      this.update(key, {
+        UpdateExpression: `SET ${A.acknowledgedBy} = :by, ${A.acknowledgedAt} = :at`,
+        ConditionExpression: `attribute_exists(${A.key})`,
+        ExpressionAttributeValues: { ':by': by.slice(0, 256), ':at': at },
+      }).catch(ignoreConditionFailure),
+    );
+  }
+
+  /** Each finding suppressed until `until`, and listed in that day's expiry item for the sweep. */
+  async recordSuppressionExpiry(keys: readonly string[], until: string): Promise<void> {
+    const unique = [...new Set(keys)];
+    if (unique.length === 0) return;
+    await inParallel(unique, (key) =>
+      this.update(key, {
+        UpdateExpression: `SET ${A.suppressedUntil} = :until`,
+        ConditionExpression: `attribute_exists(${A.key})`,
+        ExpressionAttributeValues: { ':until': until },
+      }).catch(ignoreConditionFailure),
+    );
+    await this.update(expiryKey(until), {
+      UpdateExpression: `SET ${A.expiresAt} = :exp ADD ${A.dueFindings} :keys`,
+      ExpressionAttributeValues: { ':keys': new Set(unique), ':exp': this.expiry(this.now()) },
+    });
+  }
+
+  async dueSuppressions(day: string): Promise<string[]> {
+    const item = (await this.get(expiryKey(day))) as { dueFindings?: Set<string> } | undefined;
+    return [...(item?.dueFindings ?? [])];
+  }
+
+  async clearSuppressionExpiry(day: string, keys: readonly string[]): Promise<void> {
+    const unique = [...new Set(keys)];
+    if (unique.length === 0) return;
+    await inParallel(unique, (key) =>
+      this.update(key, {
+        UpdateExpression: `REMOVE ${A.suppressedUntil}`,
+        ConditionExpression: `${A.suppressedUntil} = :day`,
+        ExpressionAttributeValues: { ':day': day },
+      }).catch(ignoreConditionFailure),
+    );
+    await this.update(expiryKey(day), {
+      UpdateExpression: `DELETE ${A.dueFindings} :keys`,
+      ExpressionAttributeValues: { ':keys': new Set(unique) },
+    });
   }
 
   // --- storm groups ---------------------------------------------------------------------------------

@@ -302,7 +302,9 @@ async function readStates(
   const asff = await ports.reader.read(items.map(identifierOf));
   const states = new Map(asff.map((state) => [findingKey(state.identifier), state]));
   const byUid = new Map(
-    items.filter((item) => item.ocsfUid && !states.has(item.findingKey)).map((item) => [item.ocsfUid, item]),
+    items.flatMap((item) =>
+      states.has(item.findingKey) ? [] : [...(item.ocsfUids ?? [])].map((uid) => [uid, item] as const),
+    ),
   );
   if (byUid.size === 0) return states;
   for (const state of await ports.reader.readOcsf([...byUid.keys()] as string[])) {

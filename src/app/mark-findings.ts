@@ -104,12 +104,14 @@ async function recordOutcome(
   ports: MarkFindingsPorts,
 ) {
   const own = failed.length === 0 && delivery.mode !== 'mark' ? [{ key: delivery.deliveryKey }] : [];
-  const copies = marked.map(({ key, copy }) => ({
-    key,
-    copy: copyKey(copy),
-    ...(copy.ocsf ? { ocsfUid: copy.ocsf.metadataUid } : {}),
-  }));
-  await ports.ledger.recordMarked([...copies, ...own]);
+  await ports.ledger.recordMarked([
+    ...marked.map(({ key, copy }) => ({
+      key,
+      copy: copyKey(copy),
+      ...(copy.ocsf ? { ocsfUid: copy.ocsf.metadataUid } : {}),
+    })),
+    ...own,
+  ]);
   const byCode = new Map<string, string[]>();
   for (const entry of failed) {
     const text = `${entry.code}: ${entry.message ?? 'not updated'}`;

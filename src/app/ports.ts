@@ -8,6 +8,7 @@ import type { OpenGroup } from '../domain/delivery/grouping.js';
 import type { FindingItem } from '../domain/delivery/ledger-items.js';
 import type { CloseProgress, CloseReason } from '../domain/delivery/lifecycle.js';
 import type { FindingState } from '../domain/delivery/tracker-lifecycle.js';
+import type { QueuedSlackAction } from '../domain/slack/interaction.js';
 
 export type { Delivery, Suppression, WorkflowInput, WorkflowItem };
 
@@ -137,7 +138,7 @@ export interface MessageLedger extends DeliveryLedger, LifecycleLedger {
 export interface MarkLedger {
   /**
    * These findings (and the delivery's own item) are marked in Security Hub: NOTIFIED, each copy
-   * (`copy`: which Security Hub's; `ocsfUid`: the new Security Hub's uid of an OCSF copy) recorded.
+   * (`copy`: which Security Hub's; `ocsfUid`: an OCSF copy's metadata uid, to update it later) recorded.
    */
   recordMarked(marked: ReadonlyArray<{ key: string; copy?: string; ocsfUid?: string }>): Promise<void>;
   /** These findings could not be marked: why, so the next event of each marks it again. */
@@ -348,4 +349,70 @@ export interface DeadLetterSink {
 /** Where the webhook hands an activity to the worker (production: the activity queue). */
 export interface ActivityQueue {
   send(activity: BacklogActivity): Promise<void>;
+}
+
+// --- acting from Slack: the endpoint's and the worker's ports -----------------------------------
+
+/** Where the Slack endpoint hands an accepted action to the worker (production: the action queue). */
+export interface SlackActionQueue {
+  send(action: QueuedSlackAction): Promise<void>;
+}
+
+/** Slack's user groups, for who may act (`usergroups.users.list`, cached by the adapter). */
+export interface SlackDirectory {
+  userGroupMembers(groupId: string): Promise<readonly string[]>;
+}
+
+/** What the endpoint answers a person with besides its HTTP answer. */
+export interface SlackResponder {
+  /** views.open; `opened: false` when Slack refused the trigger (used already, expired). */
+  openView(triggerId: string, view: Record<string, unknown>): Promise<{ opened: boolean; problem?: string }>;
+  /** chat.postEphemeral: a message only `user` sees. */
+  postEphemeral(channel: string, user: string, text: string): Promise<void>;
+}
+
+/** A Slack user as the worker names them (users.info): the mail address finds their Backlog user. */
+export interface SlackPeople extends Pick<SlackResponder, 'postEphemeral'> {
+  profile(userId: string): Promise<{ name: string; email?: string }>;
+}
+
+/** What the Slack action worker does with the ledger. */
+export interface SlackActionLedger
+  extends Pick<EffectLedger, 'claimEffect' | 'completeEffect' | 'releaseEffect'> {
+  get(key: string): Promise<FindingItem | undefined>;
+  findByIssueKey(issueKey: string): Promise<FindingItem[]>;
+  recordClosed(memberKeys: readonly string[], reason: CloseReason, deliveryKey: string): Promise<void>;
+  /** Who acknowledged the findings, and when. */
+  recordAcknowledged(keys: readonly string[], by: string, at: string): Promise<void>;
+  /** A suppression that expires on `until` (YYYY-MM-DD): the sweep sets the findings back to NEW then. */
+  recordSuppressionExpiry(keys: readonly string[], until: string): Promise<void>;
+}
+
+/** What the expiry sweep does with the ledger. */
+export interface SweepLedger {
+  getMany(keys: readonly string[]): Promise<Map<string, FindingItem>>;
+  /** The findings whose suppression expires on `day` (YYYY-MM-DD), not swept yet. */
+  dueSuppressions(day: string): Promise<string[]>;
+  /** These were swept (or are no longer suppressed until `day`). */
+  clearSuppressionExpiry(day: string, keys: readonly string[]): Promise<void>;
+}
+
+/** A Backlog user as an acknowledgement assigns the issue to them. */
+export interface TrackerUser {
+  id: number;
+  name: string;
+  mailAddress?: string;
+}
+
+/** The issue tracker, as the Slack action worker changes it. */
+export interface SlackActionTracker extends Pick<IssueTracker, 'project' | 'hasComment' | 'close'> {
+  /** In Progress (unless closed), the assignee if given, and a comment ending with the marker's line. */
+  startProgress(
+    issueKey: string,
+    change: { assigneeId?: number; comment: string; marker: string },
+  ): Promise<void>;
+  /** A comment (ending with the marker's line) that changes nothing else. */
+  remark(issueKey: string, comment: string, marker: string): Promise<void>;
+  /** The users of a project (cached by the adapter). */
+  projectUsers(projectKey: string): Promise<TrackerUser[]>;
 }

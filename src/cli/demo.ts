@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createReplayer, type Replayer, type ReplayResult, readEventFiles } from '../local/replayer.js';
 import type { Env } from '../local/sandbox.js';
 import { runLoopPass } from './demo-loop.js';
+import { runSlackPass } from './demo-slack.js';
 
 const SAMPLES = 'samples';
 const OUT_DIR = join('out', 'demo');
@@ -31,11 +32,11 @@ export function blockKitBuilderUrl(payload: { blocks?: unknown; attachments?: un
 }
 
 /**
- * Pass 6: one GuardDuty finding as both Security Hubs report it (an OCSF "Findings Imported V2"
+ * Pass 7: one GuardDuty finding as both Security Hubs report it (an OCSF "Findings Imported V2"
  * event and its ASFF twin, in one file): one issue, one message, both copies marked; again: nothing.
  */
 async function twoFormatsPass(replayer: Replayer): Promise<{ ok: boolean; summary: string }> {
-  heading('6. one finding from both Security Hubs (OCSF and ASFF): filed once, both copies marked');
+  heading('7. one finding from both Security Hubs (OCSF and ASFF): filed once, both copies marked');
   const { slack, backlog, securityHub } = replayer.sandbox;
   const before = { issues: backlog?.issues.length ?? 0, messages: slack?.messages.length ?? 0 };
   const files = await filesIn(join(SAMPLES, 'two-formats'), '.jsonl');
@@ -174,6 +175,8 @@ async function main(): Promise<number> {
       return { result: await replayer.replay(read.events, read.unreadable), events: read.events };
     });
 
+    heading('6. act from Slack: acknowledge, a refusal, a forgery, a suppression with an expiry');
+    const acted = await runSlackPass(replayer, OUT_DIR);
     const twoFormats = await twoFormatsPass(replayer);
 
     const [first, repeat, reopen, storm] = passes.map((pass) => pass.result);
@@ -184,9 +187,11 @@ async function main(): Promise<number> {
       `samples: ${first?.results.filter((r) => r.outcome === 'notified').length} notified; repeat filed nothing: ${repeatFiledNothing}; reopened: ${reopen?.results.filter((r) => r.outcome === 'reopened').length}; storm: ${storm?.results.length} findings in ${stormIssues.size} issue(s)`,
     );
     console.log(loop.summary);
+    console.log(acted.summary);
     console.log(twoFormats.summary);
-    const passed = passes.every((pass) => pass.result.exitCode === 0) && repeatFiledNothing;
-    return passed && loop.ok && twoFormats.ok ? 0 : 1;
+    const ok =
+      passes.every((pass) => pass.result.exitCode === 0) && repeatFiledNothing && loop.ok && acted.ok;
+    return ok && twoFormats.ok ? 0 : 1;
   } finally {
     await replayer.close();
   }

@@ -4,6 +4,8 @@
  * emulator, and a replay pointed at the same DynamoDB shares the ledger.
  *
  *   POST /backlog/webhook/<BACKLOG_WEBHOOK_TOKEN>   Backlog's outgoing webhook (JSON body)
+ *   POST /slack/actions                              Slack's interactivity requests (form body
+ *                                                    `payload=…`, signed with SLACK_SIGNING_SECRET)
  */
 import { pathToFileURL } from 'node:url';
 import { MIN_TOKEN_LENGTH } from '../app/accept-backlog-webhook.js';
@@ -11,6 +13,7 @@ import { startServe } from '../local/server.js';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const generated = !env.BACKLOG_WEBHOOK_TOKEN;
+  const generatedSecret = !env.SLACK_SIGNING_SECRET;
   const serve = await startServe({ env });
   const { sandbox } = serve;
   const endpoints = {
@@ -30,6 +33,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   }
   console.log(
     `Backlog webhook: POST ${serve.backlogWebhookUrl}${generated ? ' (token made up: set BACKLOG_WEBHOOK_TOKEN to choose it)' : ''}`,
+  );
+  console.log(
+    `Slack actions: POST ${serve.slackActionsUrl}${generatedSecret ? ` (signing secret made up: ${sandbox.env.SLACK_SIGNING_SECRET}; set SLACK_SIGNING_SECRET to your Slack app's)` : ''}`,
   );
   console.log(`listening on ${serve.url}`);
   const stop = () => {

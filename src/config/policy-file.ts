@@ -11,6 +11,14 @@ import {
   type PolicyDefaults,
   type PolicyMatch,
 } from '../domain/policy/policy.js';
+import {
+  ANYONE,
+  DEFAULT_SLACK_ACTIONS,
+  NOBODY,
+  type SlackActionRule,
+  type SlackActionsPolicy,
+} from '../domain/policy/slack-actions.js';
+import { SLACK_USER_GROUP_ID, SLACK_USER_ID } from '../domain/slack/actions.js';
 import { DEFAULT_MIN_SEVERITY, DEFAULT_POLICY_FILE } from './constants.js';
 
 export { DEFAULT_POLICY_FILE };
@@ -94,11 +102,41 @@ const matchSchema = z
     message: `needs at least one condition (${MATCH_FIELDS.join(', ')})`,
   });
 
+const slackUserId = z.string().regex(SLACK_USER_ID, 'a Slack user id (U0123ABCD)');
+const slackGroupId = z.string().regex(SLACK_USER_GROUP_ID, 'a Slack user group id (S0123ABCD)');
+const slackMention = z
+  .string()
+  .refine(
+    (id) => SLACK_USER_ID.test(id) || SLACK_USER_GROUP_ID.test(id),
+    'a Slack user id (U0123ABCD) or user group id (S0123ABCD)',
+  );
+
 const slackBlock = z.strictObject({
   channel: z
     .string()
     .regex(/^#?[^\s#,]{1,80}$/, 'a Slack channel name ("#security-alerts") or id, without spaces')
     .optional(),
+  /** Mentioned on the route's CRITICAL findings: the only live mentions in any message. */
+  onCall: listOf(slackMention, 'a Slack user or user group id').optional(),
+});
+
+/** `anyone`, `nobody`, or the Slack users and user groups who may. */
+const slackActionRule = z.union([
+  z.enum(['anyone', 'nobody']),
+  z
+    .strictObject({
+      users: listOf(slackUserId, 'a Slack user id').optional(),
+      userGroups: listOf(slackGroupId, 'a Slack user group id').optional(),
+    })
+    .refine((rule) => rule.users !== undefined || rule.userGroups !== undefined, {
+      message: 'name users, userGroups or both (or write anyone / nobody)',
+    }),
+]);
+const slackActionsBlock = z.strictObject({
+  acknowledge: slackActionRule.optional(),
+  suppress: slackActionRule.optional(),
+  resolve: slackActionRule.optional(),
+  backlogUsers: z.record(slackUserId, z.number().int().positive()).optional(),
 });
 
 const backlogBlock = z.strictObject({
@@ -136,6 +174,7 @@ const policySchema = z.strictObject({
       windowMinutes: z.number().int().min(1).max(10080).optional(),
     })
     .nullish(),
+  slackActions: slackActionsBlock.nullish(),
 });
 
 type RawPolicy = z.output<typeof policySchema>;
@@ -371,6 +410,7 @@ function buildPolicy(
   const defaultRoute: Route = {
     name: DEFAULT_ROUTE_NAME,
     slackChannel: fallback.channel,
+    ...onCallOf(raw.default?.slack),
     backlog: buildBacklog(raw.default?.backlog, fallback.projectKey, fallback.issueType),
   };
   const minSeverity = defaults.minSeverity ?? DEFAULT_MIN_SEVERITY;
@@ -392,6 +432,7 @@ function buildPolicy(
       route: {
         name: rule.name,
         slackChannel: rule.slack?.channel ?? defaultRoute.slackChannel,
+        ...onCallOf(rule.slack),
         // A route without a `backlog` block files where the default does; one with a block is
         // completed with the default's project and issue type, never its category or assignee.
         backlog: rule.backlog
@@ -411,7 +452,31 @@ function buildPolicy(
     },
   };
   if (raw.include) policy.include = raw.include.map(toMatch);
+  if (raw.slackActions) policy.slackActions = buildSlackActions(raw.slackActions);
   return { policy, problems };
+}
+
+/** A route's on-call mentions (its own: never inherited from the default). */
+function onCallOf(block: { onCall?: string[] | undefined } | null | undefined): Pick<Route, 'slackMentions'> {
+  return block?.onCall ? { slackMentions: [...new Set(block.onCall)] } : {};
+}
+
+function buildSlackActions(raw: z.output<typeof slackActionsBlock>): SlackActionsPolicy {
+  const rule = (value: z.output<typeof slackActionRule> | undefined, fallback: SlackActionRule) => {
+    if (value === undefined) return fallback;
+    if (value === 'anyone') return ANYONE;
+    if (value === 'nobody') return NOBODY;
+    return { anyone: false, users: value.users ?? [], userGroups: value.userGroups ?? [] };
+  };
+  const { rules } = DEFAULT_SLACK_ACTIONS;
+  return {
+    rules: {
+      acknowledge: rule(raw.acknowledge, rules.acknowledge),
+      suppress: rule(raw.suppress, rules.suppress),
+      resolve: rule(raw.resolve, rules.resolve),
+    },
+    backlogUsers: { ...raw.backlogUsers },
+  };
 }
 
 // --- entry points --------------------------------------------------------------------------------

@@ -270,3 +270,49 @@ export function loadBacklogActivitySettings(env: Env) {
   return { ...loadBacklogSettings(env), policyFile: parse(policyFileSchema, env).NOTIFICATION_POLICY_FILE };
 }
 export type BacklogActivitySettings = ReturnType<typeof loadBacklogActivitySettings>;
+
+// --- acting from Slack: the endpoint, its worker and the expiry sweep -------------------------------
+
+const slackClientSchema = z.object({
+  SLACK_TIMEOUT_MS: millis(5_000),
+  SLACK_API_URL: optionalUrl,
+  NOTIFICATION_POLICY_FILE: nonEmpty.default(DEFAULT_POLICY_FILE),
+});
+
+/**
+ * The Slack actions endpoint: the signing secret (an SSM parameter or a Secrets Manager secret; the
+ * plain SLACK_SIGNING_SECRET locally only), the bot token (modals, ephemeral answers, user groups)
+ * and the policy that says who may act.
+ */
+export function loadSlackActionsSettings(env: Env) {
+  const parsed = parse(slackClientSchema, env);
+  return {
+    policyFile: parsed.NOTIFICATION_POLICY_FILE,
+    apiUrl: endpointOverride(env, 'SLACK_API_URL', parsed.SLACK_API_URL),
+    timeoutMs: parsed.SLACK_TIMEOUT_MS,
+    signingSecret: secretSource(env, 'SLACK_SIGNING_SECRET_PARAMETER', 'SLACK_SIGNING_SECRET'),
+    token: secretSource(env, 'SLACK_BOT_TOKEN_PARAMETER', 'SLACK_BOT_TOKEN'),
+  };
+}
+export type SlackActionsSettings = ReturnType<typeof loadSlackActionsSettings>;
+
+/** Where the deployed endpoint queues actions for the worker: required at cold start. */
+export function loadSlackActionQueueUrl(env: Env): string {
+  return parse(z.object({ SLACK_ACTION_QUEUE_URL: z.url('must be the Slack action queue URL') }), env)
+    .SLACK_ACTION_QUEUE_URL;
+}
+
+/** The Slack action worker: Backlog as the activity worker reads it, Slack as the message task does. */
+export function loadSlackActionWorkerSettings(env: Env) {
+  return { ...loadBacklogActivitySettings(env), slack: loadSlackSettings(env) };
+}
+export type SlackActionWorkerSettings = ReturnType<typeof loadSlackActionWorkerSettings>;
+
+/** The expiry sweep: the ledger, and how many days back it looks again. */
+export function loadSweepSettings(env: Env) {
+  const parsed = parse(
+    ledgerSchema.extend({ SWEEP_LOOK_BACK_DAYS: z.coerce.number().int().min(0).max(365).default(14) }),
+    env,
+  );
+  return { ledgerTable: parsed.LEDGER_TABLE, lookBackDays: parsed.SWEEP_LOOK_BACK_DAYS };
+}

@@ -20,6 +20,36 @@ export const SANDBOX_DEFAULTS = {
   backlogIssueType: 'Security',
 } as const;
 
+/**
+ * The people of the embedded Slack workspace and Backlog space: Alice is in both (the same mail
+ * address: an acknowledgement assigns her issues to her) and in the `S0SECOPS` user group; Bob is in
+ * Slack only; the analyst is the Slack emulator's default user.
+ */
+export const SANDBOX_PEOPLE = {
+  slackUsers: [
+    {
+      id: 'U0ALICE',
+      name: 'alice',
+      real_name: 'Alice Example',
+      profile: { email: 'alice@example.com', display_name: 'Alice Example' },
+    },
+    {
+      id: 'U0BOB',
+      name: 'bob',
+      real_name: 'Bob Builder',
+      profile: { email: 'bob@example.com', display_name: 'Bob Builder' },
+    },
+    {
+      id: 'U0ANALYST',
+      name: 'analyst',
+      real_name: 'Security Analyst',
+      profile: { email: 'analyst@example.com', display_name: 'analyst' },
+    },
+  ],
+  slackUserGroups: { S0SECOPS: ['U0ALICE'] },
+  backlogUsers: [{ id: 2, userId: 'alice', name: 'Alice Example', mailAddress: 'alice@example.com' }],
+};
+
 export interface Sandbox {
   /** The environment the pipeline runs with: the caller's, plus an endpoint per embedded emulator. */
   env: Env;
@@ -89,7 +119,12 @@ export async function startSandbox(input: Env): Promise<Sandbox> {
       const channels = [
         ...new Set([env.SLACK_CHANNEL as string, ...routes.map((route) => route.slackChannel)]),
       ];
-      const slack = await startSlackEmulator({ token: env.SLACK_BOT_TOKEN, channels });
+      const slack = await startSlackEmulator({
+        token: env.SLACK_BOT_TOKEN,
+        channels,
+        users: SANDBOX_PEOPLE.slackUsers.map((user) => structuredClone(user)),
+        usergroups: structuredClone(SANDBOX_PEOPLE.slackUserGroups),
+      });
       closers.push(() => slack.close());
       env.SLACK_API_URL = slack.url;
       sandbox.slack = slack;
@@ -97,6 +132,7 @@ export async function startSandbox(input: Env): Promise<Sandbox> {
     if (embedBacklog) {
       const backlog = await startBacklogEmulator({
         apiKey: env.BACKLOG_API_KEY,
+        users: SANDBOX_PEOPLE.backlogUsers.map((user) => ({ ...user })),
         projects: backlogProjects(
           env.BACKLOG_PROJECT_KEY as string,
           env.BACKLOG_ISSUE_TYPE as string,

@@ -20,10 +20,13 @@ import type {
   SQSRecord,
 } from 'aws-lambda';
 import type { ActivityOutcome } from '../app/handle-backlog-activity.js';
-import type { ActivityQueue } from '../app/ports.js';
+import type { SlackActionOutcome } from '../app/handle-slack-action.js';
 import type { BacklogActivity } from '../domain/backlog/activity.js';
+import type { QueuedSlackAction } from '../domain/slack/interaction.js';
 import * as backlogActivity from '../handlers/backlog-activity.js';
 import * as backlogWebhook from '../handlers/backlog-webhook.js';
+import * as slackAction from '../handlers/slack-action.js';
+import * as slackActions from '../handlers/slack-actions.js';
 import { type Env, type Sandbox, startSandbox } from './sandbox.js';
 
 export const DEFAULT_PORT = 8787;
@@ -159,7 +162,7 @@ function sqsRecord(body: string, messageId: string, receiveCount: number): SQSRe
  * worker's handler) as an SQS event, again for each item it reports failed, up to `maxReceives`
  * receives (5, the activity queue's redrive policy), then keeps it as a dead letter.
  */
-export class InProcessQueue implements ActivityQueue {
+export class InProcessQueue<T = BacklogActivity> {
   readonly deadLetters: Array<{ body: string; messageId: string }> = [];
   private readonly waiting: Array<{ body: string; messageId: string; receives: number }> = [];
   private running: Promise<void> = Promise.resolve();
@@ -171,12 +174,14 @@ export class InProcessQueue implements ActivityQueue {
       maxReceives?: number;
       retryDelayMs?: number;
       print?: (line: string) => void;
+      /** Named in what it prints (default `activity queue`). */
+      name?: string;
     } = {},
   ) {}
 
-  async send(activity: BacklogActivity): Promise<void> {
+  async send(message: T): Promise<void> {
     this.sent += 1;
-    this.waiting.push({ body: JSON.stringify(activity), messageId: `local-${this.sent}`, receives: 0 });
+    this.waiting.push({ body: JSON.stringify(message), messageId: `local-${this.sent}`, receives: 0 });
   }
 
   /** Deliver what is waiting (after the answer that queued it was sent); resolves when the queue is empty. */
@@ -201,7 +206,9 @@ export class InProcessQueue implements ActivityQueue {
         const response = await this.consume({ Records: records });
         failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
       } catch (error) {
-        this.options.print?.(`activity queue: the worker failed: ${(error as Error).message}`);
+        this.options.print?.(
+          `${this.options.name ?? 'activity queue'}: the worker failed: ${(error as Error).message}`,
+        );
       }
       for (const message of batch.filter((m) => failed.has(m.messageId))) {
         if (message.receives < maxReceives) {
@@ -212,7 +219,7 @@ export class InProcessQueue implements ActivityQueue {
         } else {
           this.deadLetters.push({ body: message.body, messageId: message.messageId });
           this.options.print?.(
-            `activity queue: ${message.messageId} dead-lettered after ${message.receives} receives`,
+            `${this.options.name ?? 'activity queue'}: ${message.messageId} dead-lettered after ${message.receives} receives`,
           );
         }
       }
@@ -239,7 +246,12 @@ export interface ServeHandle {
   activityQueue: InProcessQueue;
   /** Every activity the worker handled, in order. */
   outcomes: ActivityOutcome[];
-  /** Resolves once every queued activity was handled (or dead-lettered). */
+  /** Slack's interactivity request URL: `<url>/slack/actions`. */
+  slackActionsUrl: string;
+  slackActionQueue: InProcessQueue<QueuedSlackAction>;
+  /** Every Slack action the worker handled, in order. */
+  slackOutcomes: SlackActionOutcome[];
+  /** Resolves once every queued activity and Slack action was handled (or dead-lettered). */
   idle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -318,6 +330,36 @@ export function formatOutcome(outcome: ActivityOutcome): string {
   return `backlog activity ${outcome.activityId}: ${issues.join('; ') || 'no issue'}`;
 }
 
+/** One line per handled Slack action: what, by whom, and what came of it. */
+export function formatSlackOutcome(outcome: SlackActionOutcome): string {
+  const detail =
+    outcome.outcome === 'done'
+      ? `done (${outcome.findings?.length ?? 0} finding(s)${outcome.issueKey ? `, ${outcome.issueKey}` : ''})`
+      : outcome.outcome === 'refused'
+        ? `refused: ${outcome.why}`
+        : 'handled before: ignored';
+  return `slack ${outcome.action} ${outcome.id}: ${detail}`;
+}
+
+/** `POST /slack/actions`: the slackActions function, its queue emulated, the slackAction worker behind it. */
+function slackRoute(env: Env, print: (line: string) => void, retryDelayMs?: number) {
+  const outcomes: SlackActionOutcome[] = [];
+  const worker = slackAction.makeHandler({
+    ...slackAction.defaultDeps(env),
+    onOutcome: (outcome) => {
+      outcomes.push(outcome);
+      print(formatSlackOutcome(outcome));
+    },
+  });
+  const queue = new InProcessQueue<QueuedSlackAction>(
+    async (event) => (await worker(event, localContext('slackAction'))) as SQSBatchResponse,
+    { print, name: 'slack action queue', ...(retryDelayMs !== undefined ? { retryDelayMs } : {}) },
+  );
+  const endpoint = slackActions.makeHandler(slackActions.defaultDeps(env, () => queue));
+  const route = functionUrlRoute('slackActions', '/slack', endpoint as unknown as FunctionUrlHandler);
+  return { route, queue, outcomes };
+}
+
 /**
  * Start the inbound endpoints on 127.0.0.1 with the environment of `npm run replay` (embedded
  * emulators for each endpoint not set, the ledger table created if absent) plus
@@ -331,6 +373,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
   try {
     const env = sandbox.env;
     env.BACKLOG_WEBHOOK_TOKEN ??= randomBytes(24).toString('hex');
+    env.SLACK_SIGNING_SECRET ??= randomBytes(16).toString('hex');
     const outcomes: ActivityOutcome[] = [];
     const worker = backlogActivity.makeHandler({
       ...backlogActivity.defaultDeps(env),
@@ -344,10 +387,16 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
       { print, ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}) },
     );
     const webhook = backlogWebhook.makeHandler(backlogWebhook.defaultDeps(env, () => queue));
+    const slack = slackRoute(env, print, options.retryDelayMs);
     const routes: LocalRoute[] = [
       functionUrlRoute('backlogWebhook', '/backlog', webhook as unknown as FunctionUrlHandler),
+      slack.route,
     ];
-    const running = createServer(routeRequests(routes, () => void queue.flush(), print));
+    const flush = () => {
+      void queue.flush();
+      void slack.queue.flush();
+    };
+    const running = createServer(routeRequests(routes, flush, print));
     server = running;
     const port = options.port ?? Number(input.PORT ?? DEFAULT_PORT);
     await new Promise<void>((resolve, reject) => {
@@ -363,13 +412,20 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
       sandbox,
       activityQueue: queue,
       outcomes,
-      idle: () => queue.idle(),
+      slackActionsUrl: `${url}/slack/actions`,
+      slackActionQueue: slack.queue,
+      slackOutcomes: slack.outcomes,
+      idle: async () => {
+        await queue.idle();
+        await slack.queue.idle();
+      },
       close: async () => {
         await new Promise<void>((resolve) => {
           running.close(() => resolve());
           running.closeAllConnections();
         });
         await queue.idle();
+        await slack.queue.idle();
         await sandbox.close();
       },
     };

@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import type { ActionButtonElement } from '../../src/domain/slack/blocks.js';
 import {
   type Block,
   type ButtonElement,
@@ -58,9 +59,18 @@ export function sectionTexts(message: SlackMessage): string[] {
   );
 }
 
-/** Every button of every actions block. */
+/** Every link button of every actions block. */
 export function buttons(message: SlackMessage): ButtonElement[] {
-  return allBlocks(message).flatMap((block) => (block.type === 'actions' ? block.elements : []));
+  return allBlocks(message).flatMap((block) =>
+    block.type === 'actions' && !('block_id' in block) ? block.elements : [],
+  );
+}
+
+/** Every interactive button (acknowledge, suppress, resolve): `action_id` and `value`, no URL. */
+export function actionButtons(message: SlackMessage): ActionButtonElement[] {
+  return allBlocks(message).flatMap((block) =>
+    block.type === 'actions' && 'block_id' in block ? block.elements : [],
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -98,7 +108,8 @@ export function expectWithinSlackLimits(message: SlackMessage): void {
     }
     if (block.type === 'actions') {
       for (const element of block.elements) {
-        expect(element.url).toMatch(/^https?:\/\//);
+        if ('url' in element) expect(element.url).toMatch(/^https?:\/\//);
+        else expect(element.value.length).toBeLessThanOrEqual(2000);
         expect(element.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.buttonText);
       }
       expect(new Set(block.elements.map((element) => element.action_id)).size).toBe(block.elements.length);

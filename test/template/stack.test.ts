@@ -63,6 +63,18 @@ const FUNCTIONS = {
     role: 'BacklogActivityRole',
     logGroup: 'BacklogActivityLogGroup',
   },
+  // Acting from Slack (test/template/slack-actions.test.ts holds the rest of them).
+  slackActions: {
+    id: 'SlackActionsLambdaFunction',
+    role: 'SlackActionsRole',
+    logGroup: 'SlackActionsLogGroup',
+  },
+  slackAction: { id: 'SlackActionLambdaFunction', role: 'SlackActionRole', logGroup: 'SlackActionLogGroup' },
+  sweepSuppressions: {
+    id: 'SweepSuppressionsLambdaFunction',
+    role: 'SweepSuppressionsRole',
+    logGroup: 'SweepSuppressionsLogGroup',
+  },
 } as const;
 type FunctionKey = keyof typeof FUNCTIONS;
 /** The functions the workflow invokes, in the order it does. */
@@ -305,7 +317,7 @@ describe('intake: EventBridge rule, buffer queue, dead-letter queue', () => {
 });
 
 describe('functions', () => {
-  it('are the six handlers, on nodejs24.x arm64, each with its own role', () => {
+  it('are the nine handlers, on nodejs24.x arm64, each with its own role', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(
       Object.values(FUNCTIONS)
@@ -322,6 +334,9 @@ describe('functions', () => {
       ['markFindings', 'mark-findings'],
       ['backlogWebhook', 'backlog-webhook'],
       ['backlogActivity', 'backlog-activity'],
+      ['slackActions', 'slack-actions'],
+      ['slackAction', 'slack-action'],
+      ['sweepSuppressions', 'sweep-suppressions'],
     ] as const) {
       expect(resource(template, FUNCTIONS[fn].id).Properties.Handler, fn).toBe(
         `src/handlers/${handler}.handler`,
@@ -497,7 +512,12 @@ describe('IAM', () => {
         expect(statement.Condition).toEqual({ Bool: { 'aws:SecureTransport': false } });
         continue;
       }
-      expect(['MarkFindingsRole mark-findings', 'BacklogActivityRole backlog-activity']).toContain(where);
+      expect([
+        'MarkFindingsRole mark-findings',
+        'BacklogActivityRole backlog-activity',
+        'SlackActionRole slack-action',
+        'SweepSuppressionsRole sweep-suppressions',
+      ]).toContain(where);
       expect(statement.Action, statement.Sid).toBe('securityhub:BatchUpdateFindings');
       expect(Object.keys(statement.Condition ?? {}), statement.Sid).not.toEqual([]);
     }
@@ -645,7 +665,7 @@ describe('IAM', () => {
       );
     for (const entry of wildcards) {
       expect(entry).toMatch(
-        /^NotifyFindingsRole notify-findings: logs:\w+(,logs:\w+)*$|^MarkFindingsRole mark-findings: securityhub:BatchUpdateFindings$|Role [\w-]+: kms:Decrypt$|^DispatchRole dispatch: states:DescribeExecution$|^BacklogActivityRole backlog-activity: securityhub:(GetFindings,securityhub:GetFindingsV2|BatchUpdateFindings)$/,
+        /^NotifyFindingsRole notify-findings: logs:\w+(,logs:\w+)*$|^MarkFindingsRole mark-findings: securityhub:BatchUpdateFindings$|Role [\w-]+: kms:Decrypt$|^DispatchRole dispatch: states:DescribeExecution$|^(BacklogActivityRole backlog-activity|SlackActionRole slack-action|SweepSuppressionsRole sweep-suppressions): securityhub:(GetFindings|GetFindings,securityhub:GetFindingsV2|BatchUpdateFindings)$/,
       );
     }
   });
@@ -789,7 +809,7 @@ describe('stage parameters', () => {
       },
     });
     expect(Object.keys(decrypt?.Condition as object)).toEqual(['StringEquals']);
-    // The other task keeps its SSM parameter; no other role may read the secret.
+    // The other task keeps its SSM parameter; only the roles that talk to Slack may read the secret.
     expect(allowedActions(configured, FUNCTIONS.fileBacklogIssue.role).get('ssm:GetParameter')).toEqual([
       {
         'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/securityhub-notifier/dev/backlog-api-key`,
@@ -798,7 +818,11 @@ describe('stage parameters', () => {
     const readers = policyStatements(configured)
       .filter(({ statement }) => JSON.stringify(statement).includes('secretsmanager'))
       .map(({ where }) => where);
-    expect([...new Set(readers)]).toEqual(['PostSlackMessageRole read-slack-token']);
+    expect([...new Set(readers)].sort()).toEqual([
+      'PostSlackMessageRole read-slack-token',
+      'SlackActionRole read-slack-token',
+      'SlackActionsRole read-slack-token',
+    ]);
     for (const fn of Object.keys(FUNCTIONS) as FunctionKey[]) {
       expect(
         Object.keys(environment(fn, configured)).filter((name) => FORBIDDEN_ENVIRONMENT.test(name)),

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildDelivery, type Delivery } from '../../src/domain/delivery/delivery.js';
 import type { Finding } from '../../src/domain/finding/finding.js';
 import { SEVERITY_LABELS, type SeverityLabel } from '../../src/domain/finding/severity.js';
+import { withFindingActions } from '../../src/domain/slack/actions.js';
 import { buildSlackDeliveryMessage } from '../../src/domain/slack/delivery-message.js';
 import {
   buildSlackMessage,
@@ -291,14 +292,14 @@ describe('buildSlackDeliveryMessage', () => {
     const append = groupDelivery(controlFindings(2), 'append', { previousCount: 4 });
 
     expect(buildSlackDeliveryMessage(group, { issue: ISSUE })).toEqual(
-      buildSlackGroupMessage(group, { issue: ISSUE }),
+      withFindingActions(buildSlackGroupMessage(group, { issue: ISSUE }), group),
     );
     expect(buildSlackDeliveryMessage(append, { issue: ISSUE })).toEqual(
       buildSlackAppendReply(append, { issue: ISSUE }),
     );
   });
 
-  it('a single finding is exactly the single-finding message, new or reopened', () => {
+  it('a single finding is exactly the single-finding message (with the action buttons when new), new or reopened', () => {
     const [finding] = controlFindings(1);
     if (!finding) throw new Error('fixture');
 
@@ -309,7 +310,10 @@ describe('buildSlackDeliveryMessage', () => {
     });
 
     expect(fresh).toEqual(
-      buildSlackMessage(buildDelivery(finding, 'new').finding, { mode: 'new', issue: ISSUE }),
+      withFindingActions(
+        buildSlackMessage(buildDelivery(finding, 'new').finding, { mode: 'new', issue: ISSUE }),
+        buildDelivery(finding, 'new'),
+      ),
     );
     expect(reopened).toEqual(
       buildSlackMessage(buildDelivery(finding, 'reopen').finding, {
@@ -325,7 +329,10 @@ describe('buildSlackDeliveryMessage', () => {
 
     const message = buildSlackDeliveryMessage(delivery, { issue: ISSUE });
 
-    const single = buildSlackMessage(delivery.finding, { mode: 'new', issue: ISSUE });
+    const single = withFindingActions(
+      buildSlackMessage(delivery.finding, { mode: 'new', issue: ISSUE }),
+      delivery,
+    );
     expect(message.text).toBe(single.text);
     expect(message.blocks).toEqual(single.blocks);
     const blocks = message.attachments[0]?.blocks ?? [];

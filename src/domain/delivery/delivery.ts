@@ -24,6 +24,8 @@ export type DeliveryKind = 'single' | 'group';
 export interface Route {
   name: string;
   slackChannel: string;
+  /** Slack users (`U…`) and user groups (`S…`) mentioned on the route's CRITICAL findings (on call). */
+  slackMentions?: string[];
   backlog: {
     projectKey: string;
     issueTypeName: string;

@@ -53,8 +53,6 @@ export const LEDGER_ATTRIBUTES = {
   markedAt: 'markedAt',
   /** The copies marked: the ASFF one (NOTIFIED) and the OCSF one (In Progress) of the same finding. */
   markedCopies: 'markedCopies',
-  /** The new Security Hub's `metadata.uid` of the OCSF copy once marked: how it is updated later. */
-  ocsfUid: 'ocsfUid',
   markError: 'markError',
   markFailedAt: 'markFailedAt',
   // A member of a storm group: the group and the delivery that announces it.
@@ -76,6 +74,13 @@ export const LEDGER_ATTRIBUTES = {
   // Destinations (`circuit|backlog`, `circuit|slack`): the execution in which one last failed past its retries.
   downExecution: 'downExecution',
   downReason: 'downReason',
+  // Acting from Slack: the OCSF copies' metadata uids (to update them later), who acknowledged,
+  // a suppression's expiry; the expiry items (`expiry|<day>`) list the findings due that day.
+  ocsfUids: 'ocsfUids',
+  acknowledgedBy: 'acknowledgedBy',
+  acknowledgedAt: 'acknowledgedAt',
+  suppressedUntil: 'suppressedUntil',
+  dueFindings: 'dueFindings',
 } as const;
 
 export type LedgerAttribute = (typeof LEDGER_ATTRIBUTES)[keyof typeof LEDGER_ATTRIBUTES];
@@ -129,8 +134,6 @@ export interface FindingItem {
   failedDeliveries?: Set<string>;
   markedAt?: string;
   markedCopies?: Set<string>;
-  /** The OCSF copy's `metadata.uid` (the new Security Hub), once that copy was marked. */
-  ocsfUid?: string;
   markError?: string;
   markFailedAt?: string;
   announcedIn?: string;
@@ -142,6 +145,17 @@ export interface FindingItem {
   closeTallied?: string;
   issueGoneAt?: string;
   messageGoneAt?: string;
+  /** The metadata uids of the finding's OCSF copies (the new Security Hub), as they were marked. */
+  ocsfUids?: Set<string>;
+  acknowledgedBy?: string;
+  acknowledgedAt?: string;
+  /** Suppressed from Slack until this day (YYYY-MM-DD): then set back to NEW by the sweep. */
+  suppressedUntil?: string;
+}
+
+/** The ledger key of the findings whose suppression expires on `day` (YYYY-MM-DD). */
+export function expiryKey(day: string): string {
+  return `expiry|${day}`;
 }
 
 /** A storm group: one issue and one message for many findings of one control or type. */
@@ -233,17 +247,11 @@ export function knownCopies(entry: FindingItem): Array<{
 }> {
   const identifier = identifierOfKey(entry.findingKey);
   if (!identifier) return [];
-  const asff = !entry.markedCopies || entry.markedCopies.has(entry.findingKey) || !entry.ocsfUid;
+  const uids = [...(entry.ocsfUids ?? [])];
+  const asff = !entry.markedCopies || entry.markedCopies.has(entry.findingKey) || uids.length === 0;
   return [
     ...(asff ? [{ identifier }] : []),
-    ...(entry.ocsfUid
-      ? [
-          {
-            identifier,
-            ocsf: { metadataUid: entry.ocsfUid },
-          },
-        ]
-      : []),
+    ...uids.map((metadataUid) => ({ identifier, ocsf: { metadataUid } })),
   ];
 }
 

@@ -13,6 +13,10 @@ export interface CloseReason {
   by?: string;
   /** Their note (untrusted text). */
   note?: string;
+  /** Where a person set it, when not in Security Hub itself (`Slack`). */
+  via?: string;
+  /** A suppression's expiry date (YYYY-MM-DD), when it has one. */
+  until?: string;
 }
 
 /** What an event says about a finding. */
@@ -65,12 +69,12 @@ export function describeClose(reason: CloseReason): { headline: string; because:
     case 'resolved':
       return {
         headline: 'Resolved',
-        because: `set to RESOLVED in Security Hub${byWhom(reason)} at ${reason.at}`,
+        because: `${reason.via ? `resolved from ${reason.via}` : 'set to RESOLVED in Security Hub'}${byWhom(reason)} at ${reason.at}`,
       };
     case 'suppressed':
       return {
         headline: 'Suppressed',
-        because: `set to SUPPRESSED in Security Hub${byWhom(reason)} at ${reason.at}`,
+        because: `${reason.via ? `suppressed from ${reason.via}` : 'set to SUPPRESSED in Security Hub'}${byWhom(reason)} at ${reason.at}${reason.until ? ` until ${reason.until}` : ''}`,
       };
   }
 }

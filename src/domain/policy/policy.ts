@@ -3,6 +3,7 @@ import { DEFAULT_GROUPING, type GroupingSettings } from '../delivery/grouping.js
 import type { Finding } from '../finding/finding.js';
 import { toAsffResourceType } from '../finding/resource-type.js';
 import { isAtOrAbove, type SeverityLabel, severityRank } from '../finding/severity.js';
+import type { SlackActionsPolicy } from './slack-actions.js';
 
 /**
  * The notification policy (issue "Noise control"): which findings are notified, to which
@@ -79,6 +80,8 @@ export interface NotificationPolicy {
   /** The route of a finding no route matches; named `default`. */
   defaultRoute: Route;
   grouping: GroupingSettings;
+  /** Who may act on findings from Slack (absent: `DEFAULT_SLACK_ACTIONS`, see `slackActionsOf`). */
+  slackActions?: SlackActionsPolicy;
 }
 
 export type PolicyOutcome =

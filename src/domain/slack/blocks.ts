@@ -52,7 +52,36 @@ export interface ActionsBlock {
   elements: ButtonElement[];
 }
 
-export type Block = HeaderBlock | SectionBlock | ContextBlock | ActionsBlock;
+/** A confirmation dialog Slack shows before it sends a button's click. */
+export interface ConfirmDialog {
+  title: PlainText;
+  text: PlainText;
+  confirm: PlainText;
+  deny: PlainText;
+  style?: 'primary' | 'danger';
+}
+
+/**
+ * An interactive button: Slack sends its `action_id` and `value` to the notifier's endpoint
+ * (src/domain/slack/actions.ts); it has no `url`.
+ */
+export interface ActionButtonElement {
+  type: 'button';
+  text: PlainText;
+  action_id: string;
+  value: string;
+  style?: 'primary' | 'danger';
+  confirm?: ConfirmDialog;
+}
+
+/** The block of interactive buttons, named by its `block_id` (link buttons' blocks have none). */
+export interface InteractiveActionsBlock {
+  type: 'actions';
+  block_id: string;
+  elements: ActionButtonElement[];
+}
+
+export type Block = HeaderBlock | SectionBlock | ContextBlock | ActionsBlock | InteractiveActionsBlock;
 
 export interface SlackAttachment {
   color: string;

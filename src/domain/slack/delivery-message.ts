@@ -1,6 +1,7 @@
 import { type Delivery, memberKey } from '../delivery/delivery.js';
 import { plural } from '../delivery/group-facts.js';
 import { singleLine } from '../text/sanitize.js';
+import { withFindingActions } from './actions.js';
 import { type ContextBlock, capBlocks, code, context, esc } from './blocks.js';
 import { buildSlackMessage, SLACK_LIMITS, type SlackMessage } from './finding-message.js';
 import {
@@ -88,7 +89,9 @@ function withNotice(message: SlackMessage, notice: ContextBlock): SlackMessage {
  */
 export function buildSlackDeliveryMessage(delivery: Delivery, ctx: DeliveryMessageContext): SlackMessage {
   const message = renderDelivery(delivery, ctx);
-  return ctx.issueProblem ? withTopNotice(message, issueProblemNotice(ctx.issueProblem)) : message;
+  const noticed = ctx.issueProblem ? withTopNotice(message, issueProblemNotice(ctx.issueProblem)) : message;
+  // Every top-level message, whichever builder made it: the action buttons and on-call mentions.
+  return withFindingActions(noticed, delivery);
 }
 
 function renderDelivery(delivery: Delivery, ctx: DeliveryMessageContext): SlackMessage {

@@ -90,7 +90,10 @@ export function withLifecycleLook(
   openColor: string,
 ): PostedMessage {
   const look = reason ? LIFECYCLE_LOOK[reason.kind === 'suppressed' ? 'suppressed' : 'closed'] : undefined;
-  const kept = (message.blocks ?? []).filter((block) => (block as Json).block_id !== LIFECYCLE_BLOCK_ID);
+  // The lifecycle line and the lines that go with it (`shn-lifecycle-…`: a Slack action's reason).
+  const kept = (message.blocks ?? []).filter(
+    (block) => !String((block as Json).block_id ?? '').startsWith(LIFECYCLE_BLOCK_ID),
+  );
   const headed = withHeader(kept, (text) => `${look?.marker ?? ''}${plainHeader(text)}`);
   const blocks = reason
     ? [headed[0], lifecycleLine(reason), ...headed.slice(1)].filter((b) => b !== undefined)

@@ -35,6 +35,8 @@ export interface BacklogUser {
   id: number;
   userId: string;
   name: string;
+  /** What an acknowledgement from Slack matches the Slack user's mail address against. */
+  mailAddress?: string;
 }
 
 /** What a person does to an issue in the web UI (`actAs`): a status, a resolution, a comment. */
@@ -160,7 +162,9 @@ const MYSELF = {
   mailAddress: 'securityhub-notifier@example.com',
   lastLoginTime: '2024-01-01T00:00:00Z',
 };
-const DEFAULT_USERS: BacklogUser[] = [{ id: 2, userId: 'alice', name: 'Alice Example' }];
+const DEFAULT_USERS: BacklogUser[] = [
+  { id: 2, userId: 'alice', name: 'Alice Example', mailAddress: 'alice@example.com' },
+];
 const DEFAULT_PROJECT: BacklogProjectOptions = {
   key: 'SEC',
   name: 'Security',
@@ -241,7 +245,7 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
       resolution: RESOLUTIONS.find((r) => r.id === record.resolutionId) ?? null,
       priority: PRIORITIES.find((p) => p.id === record.priorityId),
       status: { ...STATUSES.find((s) => s.id === record.statusId), projectId: owner.id },
-      assignee: record.assigneeId === MYSELF.id ? MYSELF : null,
+      assignee: record.assigneeId === undefined ? null : userById(record.assigneeId),
       category: owner.categories
         .filter((c) => record.categoryIds.includes(c.id))
         .map((c) => ({ ...c, projectId: owner.id })),
@@ -320,7 +324,7 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
     const categoryIds = list(params.categoryId).map((value) => toNumber(value, 'categoryId') as number);
     if (categoryIds.some((id) => !owner.categories.some((c) => c.id === id))) throw invalid('No category.');
     const assigneeId = toNumber(params.assigneeId, 'assigneeId');
-    if (assigneeId !== undefined && assigneeId !== MYSELF.id) throw invalid('No user.');
+    if (assigneeId !== undefined && !users.some((user) => user.id === assigneeId)) throw invalid('No user.');
     const summary = first(params.summary);
     if (summary !== undefined && (summary.trim() === '' || summary.length > 255)) {
       throw invalid('summary must be 1 to 255 characters.');
@@ -399,7 +403,9 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
     change('resolution', 'resolutionId', resolutionId, nameIn(RESOLUTIONS));
     change('issueType', 'issueTypeId', changes.issueTypeId, nameIn(types));
     change('priority', 'priorityId', changes.priorityId, nameIn(PRIORITIES));
-    change('assigner', 'assigneeId', changes.assigneeId, (id) => (id === MYSELF.id ? MYSELF.name : null));
+    change('assigner', 'assigneeId', changes.assigneeId, (id) =>
+      id === undefined ? null : (users.find((user) => user.id === id)?.name ?? null),
+    );
     if (body.categoryId !== undefined) record.categoryIds = changes.categoryIds;
     Object.assign(record.customFields, changes.customFields);
     record.updated = now();
@@ -445,6 +451,16 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
   const routes: Route[] = [
     ['GET', /^\/space$/, () => space],
     ['GET', /^\/users\/myself$/, () => MYSELF],
+    ['GET', /^\/users$/, () => users.map((user) => userById(user.id))],
+    // Every user of the space is a member of every project here.
+    [
+      'GET',
+      /^\/projects\/([^/]+)\/users$/,
+      ([key]) => {
+        project(key);
+        return users.map((user) => userById(user.id));
+      },
+    ],
     ['GET', /^\/priorities$/, () => PRIORITIES],
     ['GET', /^\/resolutions$/, () => RESOLUTIONS],
     ['GET', /^\/projects$/, () => projects.map(projectToWire)],

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FaultQueue, parseUrl, readBody, sendJson, sleep, startHttpServer } from './http-server.js';
 
@@ -123,7 +123,48 @@ export interface SlackEmulator {
   revokeToken(): void;
   /** A fresh trigger id, as an interaction payload carries; views.open accepts it once, within 3 s. */
   issueTriggerId(): string;
+  /**
+   * A person clicks a button of a message (found by its `action_id` in the message's blocks): the
+   * `block_actions` payload Slack posts to the app's interactivity URL, and its form body.
+   */
+  clickButton(options: { channel: string; ts: string; actionId: string; user: string }): SlackInteraction;
+  /**
+   * A person submits a modal opened with views.open, its inputs by block id (text, or a date for
+   * a datepicker): the `view_submission` payload and its form body. Like Slack, it refuses to
+   * submit a required input left empty.
+   */
+  submitView(
+    viewId: string,
+    options: { user: string; values: Record<string, string | undefined> },
+  ): SlackInteraction;
   close(): Promise<void>;
+}
+
+/** An interaction as Slack posts it: the payload, and the form body `payload=<JSON>` it is sent as. */
+export interface SlackInteraction {
+  payload: Record<string, unknown>;
+  body: string;
+}
+
+/**
+ * The headers Slack signs a request to an app with (v0): `X-Slack-Request-Timestamp` and
+ * `X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:<timestamp>:<body>" with the signing secret>`.
+ */
+export function signSlackRequest(
+  body: string,
+  signingSecret: string,
+  timestamp = Math.floor(Date.now() / 1000),
+): Record<string, string> {
+  const signature = createHmac('sha256', signingSecret).update(`v0:${timestamp}:${body}`).digest('hex');
+  return {
+    'content-type': 'application/x-www-form-urlencoded',
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': `v0=${signature}`,
+  };
+}
+
+function interactionOf(payload: Record<string, unknown>): SlackInteraction {
+  return { payload, body: new URLSearchParams({ payload: JSON.stringify(payload) }).toString() };
 }
 
 const BOT = { user: 'U0NOTIFIER', botId: 'B0NOTIFIER', appId: 'A0NOTIFIER', team: 'T0LOCAL' };
@@ -534,6 +575,123 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
     }
   };
 
+  const person = (id: string) => {
+    const user = id === BOT.user ? BOT_USER : users.find((u) => u.id === id);
+    if (!user) throw new Error(`the Slack emulator has no user ${id}`);
+    return { id: user.id, username: user.name, name: user.name, team_id: BOT.team };
+  };
+  const issueTrigger = () => {
+    triggerCount += 1;
+    const triggerId = `${Math.floor(Date.now() / 1000)}.${triggerCount}.${randomHex(16)}`;
+    triggers.set(triggerId, { issuedAt: Date.now(), used: false });
+    return triggerId;
+  };
+  const clickButton = (options: { channel: string; ts: string; actionId: string; user: string }) => {
+    const channel = channelByIdOrName(options.channel);
+    const message = channel && messages.find((m) => m.channel === channel.id && m.ts === options.ts);
+    if (!channel || !message)
+      throw new Error(`the Slack emulator has no message ${options.ts} in ${options.channel}`);
+    const blocks = [
+      ...(message.blocks ?? []),
+      ...(message.attachments ?? []).flatMap(
+        (a) => ((a as { blocks?: unknown[] }).blocks ?? []) as unknown[],
+      ),
+    ] as Array<Record<string, unknown>>;
+    const block = blocks.find(
+      (b) =>
+        b.type === 'actions' &&
+        (b.elements as Array<Record<string, unknown>>).some((e) => e.action_id === options.actionId),
+    );
+    const button = (block?.elements as Array<Record<string, unknown>> | undefined)?.find(
+      (e) => e.action_id === options.actionId,
+    );
+    if (!block || !button) throw new Error(`message ${options.ts} has no button ${options.actionId}`);
+    if (!membersOf(channel).includes(options.user))
+      throw new Error(`${options.user} is not in ${channel.name}`);
+    return interactionOf({
+      type: 'block_actions',
+      user: person(options.user),
+      api_app_id: BOT.appId,
+      token: 'legacy-verification-token',
+      container: { type: 'message', message_ts: message.ts, channel_id: channel.id, is_ephemeral: false },
+      trigger_id: issueTrigger(),
+      team: { id: BOT.team, domain: workspace },
+      enterprise: null,
+      is_enterprise_install: false,
+      channel: { id: channel.id, name: channel.name },
+      message: toWire(message),
+      state: { values: {} },
+      response_url: `https://hooks.slack.com/actions/${BOT.team}/${Date.now()}/${randomHex(24)}`,
+      actions: [
+        {
+          action_id: button.action_id,
+          block_id: block.block_id ?? randomHex(5),
+          text: button.text,
+          ...(button.value !== undefined && { value: button.value }),
+          ...(button.url !== undefined && { url: button.url }),
+          ...(button.style !== undefined && { style: button.style }),
+          type: 'button',
+          action_ts: nextTs(),
+        },
+      ],
+    });
+  };
+  const submitView = (
+    viewId: string,
+    options: { user: string; values: Record<string, string | undefined> },
+  ) => {
+    const opened = views.find((v) => v.id === viewId);
+    if (!opened) throw new Error(`the Slack emulator has no view ${viewId}`);
+    const values: Record<string, Record<string, Record<string, unknown>>> = {};
+    for (const block of (opened.view.blocks ?? []) as Array<Record<string, unknown>>) {
+      if (block.type !== 'input') continue;
+      const element = block.element as Record<string, unknown>;
+      const given = options.values[String(block.block_id)];
+      if ((given === undefined || given === '') && block.optional !== true) {
+        throw new Error(
+          `Slack does not submit the view: the required input ${String(block.block_id)} is empty`,
+        );
+      }
+      const state =
+        element.type === 'datepicker'
+          ? { type: 'datepicker', selected_date: given ?? null }
+          : { type: String(element.type), value: given ?? null };
+      values[String(block.block_id)] = { [String(element.action_id)]: state };
+    }
+    return interactionOf({
+      type: 'view_submission',
+      team: { id: BOT.team, domain: workspace },
+      user: person(options.user),
+      api_app_id: BOT.appId,
+      token: 'legacy-verification-token',
+      trigger_id: issueTrigger(),
+      view: {
+        id: opened.id,
+        team_id: BOT.team,
+        type: 'modal',
+        blocks: opened.view.blocks,
+        private_metadata: opened.view.private_metadata ?? '',
+        callback_id: opened.view.callback_id ?? '',
+        state: { values },
+        hash: `${created}.${opened.id}`,
+        title: opened.view.title,
+        clear_on_close: false,
+        notify_on_close: false,
+        close: opened.view.close ?? null,
+        submit: opened.view.submit ?? null,
+        previous_view_id: null,
+        root_view_id: opened.id,
+        app_id: BOT.appId,
+        external_id: '',
+        app_installed_team_id: BOT.team,
+        bot_id: BOT.botId,
+      },
+      response_urls: [],
+      is_enterprise_install: false,
+      enterprise: null,
+    });
+  };
+
   const server = await startHttpServer(handle);
   const knownChannel = (channel: string) => {
     const found = channelByIdOrName(channel);
@@ -570,12 +728,9 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
     revokeToken: () => {
       revoked = true;
     },
-    issueTriggerId: () => {
-      triggerCount += 1;
-      const triggerId = `${Math.floor(Date.now() / 1000)}.${triggerCount}.${randomHex(16)}`;
-      triggers.set(triggerId, { issuedAt: Date.now(), used: false });
-      return triggerId;
-    },
+    issueTriggerId: issueTrigger,
+    clickButton,
+    submitView,
     close: server.close,
   };
 }
@@ -687,6 +842,23 @@ function readView(value: unknown): Record<string, unknown> {
   }
   if (!Array.isArray(parsed.blocks)) problems.push('must provide an array [json-pointer:/view/blocks]');
   else problems.push(...validateBlocks(parsed.blocks, { maxBlocks: 100, pointer: '/view/blocks' }));
+  const hasInput =
+    Array.isArray(parsed.blocks) && parsed.blocks.some((block) => isObject(block) && block.type === 'input');
+  if (hasInput && !isObject(parsed.submit)) {
+    problems.push(
+      'must provide a submit property when any input blocks are present [json-pointer:/view/submit]',
+    );
+  }
+  for (const [field, max] of [
+    ['private_metadata', 3000],
+    ['callback_id', 255],
+    ['external_id', 255],
+  ] as const) {
+    const text = parsed[field];
+    if (text !== undefined && (typeof text !== 'string' || text.length > max)) {
+      problems.push(`must be a string of at most ${max} characters [json-pointer:/view/${field}]`);
+    }
+  }
   if (problems.length > 0) throw invalidArguments(...problems.map((p) => `[ERROR] ${p}`));
   return parsed;
 }
@@ -788,6 +960,21 @@ function optionalFlag<K extends string>(key: K, value: unknown): { [P in K]?: bo
 }
 
 const TEXT_TYPES = new Set(['plain_text', 'mrkdwn']);
+const INPUT_ELEMENTS = new Set([
+  'plain_text_input',
+  'datepicker',
+  'timepicker',
+  'datetimepicker',
+  'static_select',
+  'multi_static_select',
+  'users_select',
+  'conversations_select',
+  'checkboxes',
+  'radio_buttons',
+  'number_input',
+  'email_text_input',
+  'url_text_input',
+]);
 const BLOCK_TYPES = new Set([
   'actions',
   'context',
@@ -829,7 +1016,67 @@ export function validateBlocks(
     return value.length <= max || report(pointer, `no more than ${max} items allowed`);
   };
 
+  const checkString = (pointer: string, value: unknown, max: number) =>
+    value === undefined ||
+    (typeof value === 'string' && value.length <= max) ||
+    report(pointer, `must be a string of at most ${max} characters`);
+  const checkConfirm = (pointer: string, confirm: unknown) => {
+    const dialog = confirm as Record<string, unknown> | null;
+    if (typeof dialog !== 'object' || dialog === null) return report(pointer, 'must provide an object');
+    checkText(`${pointer}/title`, dialog.title, 100, new Set(['plain_text']));
+    checkText(`${pointer}/text`, dialog.text, 300);
+    checkText(`${pointer}/confirm`, dialog.confirm, 30, new Set(['plain_text']));
+    return checkText(`${pointer}/deny`, dialog.deny, 30, new Set(['plain_text']));
+  };
+  /** A button: plain_text text of at most 75, a value of at most 2000, a url of at most 3000. */
+  const checkButton = (pointer: string, element: Record<string, unknown>) => {
+    checkText(`${pointer}/text`, element.text, 75, new Set(['plain_text']));
+    checkString(`${pointer}/action_id`, element.action_id, 255);
+    checkString(`${pointer}/value`, element.value, 2000);
+    checkString(`${pointer}/url`, element.url, 3000);
+    if (element.style !== undefined && element.style !== 'primary' && element.style !== 'danger') {
+      report(`${pointer}/style`, 'must be a valid enum value');
+    }
+    if (element.confirm !== undefined) checkConfirm(`${pointer}/confirm`, element.confirm);
+  };
+  const checkActions = (pointer: string, elements: unknown[]) => {
+    const ids = new Set<string>();
+    for (const [i, value] of elements.entries()) {
+      const element = (value ?? {}) as Record<string, unknown>;
+      if (element.type === 'button') checkButton(`${pointer}/${i}`, element);
+      const id = typeof element.action_id === 'string' ? element.action_id : undefined;
+      if (id !== undefined && ids.has(id))
+        report(`${pointer}/${i}/action_id`, 'must be unique within the block');
+      if (id !== undefined) ids.add(id);
+    }
+  };
+  /** An input block: a plain_text label of at most 2000 and one input element. */
+  const checkInput = (pointer: string, block: Record<string, unknown>) => {
+    checkText(`${pointer}/label`, block.label, 2000, new Set(['plain_text']));
+    if (block.hint !== undefined) checkText(`${pointer}/hint`, block.hint, 2000, new Set(['plain_text']));
+    const element = block.element as Record<string, unknown> | undefined;
+    if (typeof element !== 'object' || element === null)
+      return report(`${pointer}/element`, 'must provide an object');
+    if (!INPUT_ELEMENTS.has(String(element.type)))
+      return report(`${pointer}/element/type`, 'must be a valid enum value');
+    checkString(`${pointer}/element/action_id`, element.action_id, 255);
+    if (element.type === 'plain_text_input' && element.max_length !== undefined) {
+      const max = Number(element.max_length);
+      if (!Number.isInteger(max) || max < 1 || max > 3000)
+        report(`${pointer}/element/max_length`, 'must be 1 to 3000');
+    }
+    if (
+      element.type === 'datepicker' &&
+      element.initial_date !== undefined &&
+      !/^\d{4}-\d{2}-\d{2}$/.test(String(element.initial_date))
+    ) {
+      report(`${pointer}/element/initial_date`, 'must be a date YYYY-MM-DD');
+    }
+    return true;
+  };
+
   if (blocks.length > maxBlocks) report(pointer, `no more than ${maxBlocks} items allowed`);
+  const blockIds = new Set<string>();
   for (const [index, value] of blocks.entries()) {
     const at = `${pointer}/${index}`;
     const block = value as Record<string, unknown> | null;
@@ -852,7 +1099,14 @@ export function validateBlocks(
       }
     }
     if (block.type === 'context') checkItems(`${at}/elements`, block.elements, 10);
-    if (block.type === 'actions') checkItems(`${at}/elements`, block.elements, 25);
+    if (block.type === 'actions' && checkItems(`${at}/elements`, block.elements, 25)) {
+      checkActions(`${at}/elements`, block.elements as unknown[]);
+    }
+    if (block.type === 'input') checkInput(at, block);
+    if (typeof block.block_id === 'string') {
+      if (blockIds.has(block.block_id)) report(`${at}/block_id`, 'must be unique within the message');
+      blockIds.add(block.block_id);
+    }
     if (block.type === 'markdown' && (typeof block.text !== 'string' || block.text.length > 12_000)) {
       report(`${at}/text`, 'must be a string of at most 12000 characters');
     }
