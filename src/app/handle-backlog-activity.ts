@@ -48,8 +48,9 @@ import type {
   MarkStatus,
   TrackedIssue,
 } from './ports.js';
+import { type IssueStanding, type MessageLookPorts, restyleForIssue } from './tracker-message-look.js';
 
-export interface HandleActivityPorts {
+export interface HandleActivityPorts extends MessageLookPorts {
   ledger: ActivityLedger;
   tracker: Pick<IssueTracker, 'read' | 'self' | 'comment' | 'hasComment' | 'project'>;
   /** Security Hub: read before anything is changed there, then updated. */
@@ -164,9 +165,37 @@ async function handleIssue(
     self,
   };
   const verdict = issueVerdict(issue, closedStatuses);
-  if (verdict.kind === 'open') return reopenFindings(context, ports);
-  if (verdict.kind === 'not-to-fix') return suppressFindings(context, verdict, ports);
-  return resolveFindings(context, verdict, ports);
+  const outcome =
+    verdict.kind === 'open'
+      ? await reopenFindings(context, ports)
+      : verdict.kind === 'not-to-fix'
+        ? await suppressFindings(context, verdict, ports)
+        : await resolveFindings(context, verdict, ports);
+  await restyleForIssue(await standingAfter(context, verdict, outcome, items, ports), ports);
+  return outcome;
+}
+
+/** Where the issue's findings stand after the activity: what its Slack message should show. */
+async function standingAfter(
+  context: IssueContext,
+  verdict: IssueVerdict,
+  outcome: IssueOutcome,
+  items: readonly FindingItem[],
+  ports: HandleActivityPorts,
+): Promise<IssueStanding> {
+  const changedNow = ['resolved', 'suppressed', 'reopened'].includes(outcome.outcome);
+  const after = changedNow ? await ports.ledger.findByIssueKey(context.issueKey) : items;
+  const latest = context.issue.latestComment;
+  return {
+    issueKey: context.issueKey,
+    verdict,
+    by: context.by,
+    at: ports.clock.now().toISOString(),
+    deliveryItem: after.find((item) => item.findingKey === context.deliveryKey),
+    findings: after.filter((item) => identifierOfKey(item.findingKey) !== undefined),
+    changedNow,
+    comment: latest && latest.author !== context.self.name ? latest.text : undefined,
+  };
 }
 
 const identifierOf = (item: FindingItem) =>

@@ -269,6 +269,11 @@ export function loadActivityQueueUrl(env: Env): string {
 export function loadBacklogActivitySettings(env: Env) {
   return { ...loadBacklogSettings(env), policyFile: parse(policyFileSchema, env).NOTIFICATION_POLICY_FILE };
 }
+
+/** The Backlog activity worker: Backlog, the policy, and Slack (the message is restyled). */
+export function loadBacklogWorkerSettings(env: Env) {
+  return { ...loadBacklogActivitySettings(env), slack: loadSlackSettings(env) };
+}
 export type BacklogActivitySettings = ReturnType<typeof loadBacklogActivitySettings>;
 
 // --- acting from Slack: the endpoint, its worker and the expiry sweep -------------------------------
@@ -304,7 +309,7 @@ export function loadSlackActionQueueUrl(env: Env): string {
 
 /** The Slack action worker: Backlog as the activity worker reads it, Slack as the message task does. */
 export function loadSlackActionWorkerSettings(env: Env) {
-  return { ...loadBacklogActivitySettings(env), slack: loadSlackSettings(env) };
+  return loadBacklogWorkerSettings(env);
 }
 export type SlackActionWorkerSettings = ReturnType<typeof loadSlackActionWorkerSettings>;
 

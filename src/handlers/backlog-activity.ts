@@ -8,6 +8,7 @@ import { BacklogTracker } from '../adapters/backlog.js';
 import { Ledger } from '../adapters/ledger.js';
 import { makeSecret } from '../adapters/secrets.js';
 import { SecurityHubReader, SecurityHubUpdater } from '../adapters/security-hub.js';
+import { SlackPoster } from '../adapters/slack.js';
 import {
   type ActivityOutcome,
   type HandleActivityPorts,
@@ -15,7 +16,7 @@ import {
 } from '../app/handle-backlog-activity.js';
 import { systemClock } from '../app/ports.js';
 import { loadPolicyFile, policyDefaultsFromEnv } from '../config/policy-file.js';
-import { loadBacklogActivitySettings } from '../config/settings.js';
+import { loadBacklogWorkerSettings } from '../config/settings.js';
 import { parseQueuedActivity } from '../domain/backlog/activity.js';
 import { trackerProjects } from '../domain/delivery/tracker-lifecycle.js';
 import { lambda, lazySecretClients, makeLogger, once } from './runtime.js';
@@ -60,7 +61,8 @@ export function defaultDeps(env: Env = process.env): BacklogActivityDeps {
   return {
     logger,
     ports: once(() => {
-      const settings = loadBacklogActivitySettings(env);
+      const settings = loadBacklogWorkerSettings(env);
+      const { token, timeoutMs, apiUrl } = settings.slack;
       const policy = loadPolicyFile(settings.policyFile, policyDefaultsFromEnv(env));
       return {
         ledger: new Ledger(dynamo, settings.ledgerTable, { claimStaleMs: settings.claimStaleMs }),
@@ -73,6 +75,12 @@ export function defaultDeps(env: Env = process.env): BacklogActivityDeps {
         }),
         reader: new SecurityHubReader(securityHub),
         updater: new SecurityHubUpdater(securityHub),
+        chat: new SlackPoster({
+          getToken: makeSecret(token, secretClients),
+          tokenSource: token.parameter ?? 'SLACK_BOT_TOKEN',
+          timeoutMs,
+          apiUrl,
+        }),
         projects: trackerProjects(policy),
         clock: systemClock,
         log: logger,

@@ -485,3 +485,54 @@ describe("the loop from Backlog to the new Security Hub's copies (OCSF)", () => 
     expect([statusOf(l, twin), l.hub.statusIdOf(uidOf(gdOcsf))]).toEqual(['NOTIFIED', 2]);
   });
 });
+
+describe('the loop from Backlog reaches the Slack message', () => {
+  const messageOf = (l: Loop) => l.replayer.sandbox.slack?.messages.find((m) => !m.threadTs);
+  const colorOf = (l: Loop) => (messageOf(l)?.attachments?.[0] as { color?: string } | undefined)?.color;
+
+  it("restyles the message suppressed (with the person's escaped comment) on Won't Fix, and open again on reopen", async () => {
+    const l = await startLoop();
+    await file(l, [guardDuty]);
+    const openColor = colorOf(l);
+
+    await act(l, ALICE, 'SEC-1', {
+      statusId: STATUS.closed,
+      resolutionId: RESOLUTION.wontFix,
+      comment: 'lab host <!channel> *bold*',
+    });
+
+    const suppressed = JSON.stringify(messageOf(l)?.blocks);
+    expect(suppressed).toContain('🔕 Suppressed: ');
+    expect(suppressed).toContain('suppressed from Backlog by Alice Example (SEC-1');
+    expect(suppressed).toContain('lab host &lt;!channel&gt;');
+    expect(suppressed).not.toContain('<!channel>');
+    expect(colorOf(l)).toBe('#9E9E9E');
+
+    await act(l, ALICE, 'SEC-1', { statusId: STATUS.open });
+
+    const reopened = JSON.stringify(messageOf(l)?.blocks);
+    expect(reopened).not.toContain('🔕 Suppressed: ');
+    expect(reopened).not.toContain('lab host');
+    expect(colorOf(l)).toBe(openColor);
+  });
+
+  it('restyles the message resolved when the issue is closed as Fixed and Security Hub agrees; leaves it open while it still FAILS', async () => {
+    const l = await startLoop();
+    await file(l, [control]);
+
+    await act(l, ALICE, 'SEC-1', { statusId: STATUS.closed, resolutionId: RESOLUTION.fixed });
+
+    expect(JSON.stringify(messageOf(l)?.blocks)).not.toContain('✅ Resolved: ');
+
+    l.hub.importFindings([
+      { ...control.detail.findings[0], Compliance: { Status: 'PASSED', SecurityControlId: 'CloudTrail.2' } },
+    ]);
+    await act(l, ALICE, 'SEC-1', { statusId: STATUS.closed, resolutionId: RESOLUTION.fixed });
+
+    expect(JSON.stringify(messageOf(l)?.blocks)).toContain('✅ Resolved: ');
+    expect(JSON.stringify(messageOf(l)?.blocks)).toContain(
+      'resolved from Backlog by Alice Example (SEC-1, Fixed)',
+    );
+    expect(colorOf(l)).toBe('#2EB67D');
+  });
+});

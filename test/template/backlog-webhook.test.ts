@@ -196,7 +196,7 @@ describe('the ledger index', () => {
 });
 
 describe('the worker', () => {
-  it('may read the queue, the ledger by issue key, findings and the Backlog API key; update findings', () => {
+  it('may read the queue, the ledger by issue key, findings, the Backlog API key and the Slack token; update findings', () => {
     const actions = allowedActions(template, WORKER.role);
     expect([...actions.keys()].sort()).toEqual(
       [
@@ -223,6 +223,7 @@ describe('the worker', () => {
     ]);
     expect(actions.get('ssm:GetParameter')).toEqual([
       parameterArn('/securityhub-notifier/dev/backlog-api-key'),
+      parameterArn('/securityhub-notifier/dev/slack-bot-token'),
     ]);
     const leading = (action: string) =>
       statements(template, WORKER.role).find(

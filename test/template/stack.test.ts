@@ -819,6 +819,7 @@ describe('stage parameters', () => {
       .filter(({ statement }) => JSON.stringify(statement).includes('secretsmanager'))
       .map(({ where }) => where);
     expect([...new Set(readers)].sort()).toEqual([
+      'BacklogActivityRole read-slack-token',
       'PostSlackMessageRole read-slack-token',
       'SlackActionRole read-slack-token',
       'SlackActionsRole read-slack-token',

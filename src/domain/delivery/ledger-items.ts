@@ -17,6 +17,9 @@ export const LEDGER_ATTRIBUTES = {
   issueUrl: 'issueUrl',
   issueId: 'issueId',
   filedAt: 'filedAt',
+  /** The delivery's severity label (`CRITICAL`…) and the issue's due date (YYYY-MM-DD), when filed. */
+  severity: 'severity',
+  dueDate: 'dueDate',
   slackChannel: 'slackChannel',
   slackTs: 'slackTs',
   /** The issue key the Slack message shows (it is updated when the issue is filed later). */
@@ -117,6 +120,8 @@ export interface FindingItem {
   issueUrl?: string;
   issueId?: number;
   filedAt?: string;
+  severity?: string;
+  dueDate?: string;
   slackChannel?: string;
   slackTs?: string;
   messageIssueKey?: string;
