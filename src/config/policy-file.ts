@@ -4,6 +4,11 @@ import * as z from 'zod';
 import { ConfigError } from '../app/errors.js';
 import type { Route } from '../domain/delivery/delivery.js';
 import { DEFAULT_GROUPING } from '../domain/delivery/grouping.js';
+import {
+  defaultVulnerabilityGrouping,
+  VULNERABILITY_GROUP_DIMENSIONS,
+  type VulnerabilityGrouping,
+} from '../domain/delivery/vulnerability-group.js';
 import { isSeverityLabel, SEVERITY_LABELS } from '../domain/finding/severity.js';
 import {
   DEFAULT_ROUTE_NAME,
@@ -11,6 +16,7 @@ import {
   type PolicyDefaults,
   type PolicyMatch,
 } from '../domain/policy/policy.js';
+import { DEFAULT_SLA_DAYS, MAX_SLA_DAYS, type SlaDays, type SlaPolicy } from '../domain/policy/sla.js';
 import { DEFAULT_MIN_SEVERITY, DEFAULT_POLICY_FILE } from './constants.js';
 
 export { DEFAULT_POLICY_FILE };
@@ -115,6 +121,29 @@ const backlogBlock = z.strictObject({
 
 const destinationBlocks = { slack: slackBlock.nullish(), backlog: backlogBlock.nullish() };
 
+/** Vulnerability grouping: `grouping.vulnerabilities` (every route) or a route's `vulnerabilityGrouping`. */
+const vulnerabilityGroupingBlock = z.strictObject({
+  enabled: z.boolean().optional(),
+  minFindings: z.number().int().min(2).max(1000).optional(),
+  by: listOf(
+    z.enum(['resource', ...VULNERABILITY_GROUP_DIMENSIONS]),
+    'resource, account or region',
+  ).optional(),
+});
+
+const slaDays = z.union([z.number().int().min(0).max(MAX_SLA_DAYS), z.literal('off')], {
+  error: `expected a whole number of days (0 to ${MAX_SLA_DAYS}) or off`,
+});
+/** `sla: off` (YAML 1.1's `false` too), or days per severity over the shipped defaults. */
+const slaSchema = z.union(
+  [
+    z.literal('off'),
+    z.literal(false),
+    z.strictObject(Object.fromEntries(SEVERITY_LABELS.map((label) => [label, slaDays.optional()]))),
+  ],
+  { error: 'expected off, or days per severity, e.g. { CRITICAL: 3, HIGH: 14 }' },
+);
+
 const policySchema = z.strictObject({
   version: z.literal(1),
   thresholds: z.strictObject({ slack: severity.optional(), backlog: severity.optional() }).nullish(),
@@ -127,20 +156,72 @@ const policySchema = z.strictObject({
     .nullish(),
   exclude: z.array(z.strictObject({ name: ruleName, match: matchSchema })).nullish(),
   suppressions: z.array(z.strictObject({ name: ruleName, reason: text, match: matchSchema })).nullish(),
-  routes: z.array(z.strictObject({ name: ruleName, match: matchSchema, ...destinationBlocks })).nullish(),
+  routes: z
+    .array(
+      z.strictObject({
+        name: ruleName,
+        match: matchSchema,
+        ...destinationBlocks,
+        vulnerabilityGrouping: vulnerabilityGroupingBlock.nullish(),
+      }),
+    )
+    .nullish(),
   default: z.strictObject(destinationBlocks).nullish(),
   grouping: z
     .strictObject({
       enabled: z.boolean().optional(),
       minFindings: z.number().int().min(2).max(1000).optional(),
       windowMinutes: z.number().int().min(1).max(10080).optional(),
+      vulnerabilities: vulnerabilityGroupingBlock.nullish(),
     })
     .nullish(),
+  sla: slaSchema.nullish(),
 });
 
 type RawPolicy = z.output<typeof policySchema>;
 type RawMatch = z.output<typeof matchSchema>;
 type Path = ReadonlyArray<PropertyKey>;
+
+type RawVulnerabilityGrouping = z.output<typeof vulnerabilityGroupingBlock>;
+
+/** `block` over `base`: each setting it leaves out is the base's; `resource` is always grouped by. */
+function vulnerabilityGrouping(
+  block: RawVulnerabilityGrouping | null | undefined,
+  base: VulnerabilityGrouping,
+): VulnerabilityGrouping {
+  return {
+    enabled: block?.enabled ?? base.enabled,
+    minFindings: block?.minFindings ?? base.minFindings,
+    by: block?.by
+      ? VULNERABILITY_GROUP_DIMENSIONS.filter((dimension) => block.by?.includes(dimension))
+      : base.by,
+  };
+}
+
+/**
+ * Vulnerability grouping per route name, or nothing when the file configures none (every route
+ * then groups as the storms do, by resource and account).
+ */
+function buildVulnerabilityGrouping(raw: RawPolicy, storms: { enabled: boolean; minFindings: number }) {
+  const routes = raw.routes ?? [];
+  if (!raw.grouping?.vulnerabilities && !routes.some((route) => route.vulnerabilityGrouping)) return {};
+  const base = vulnerabilityGrouping(raw.grouping?.vulnerabilities, defaultVulnerabilityGrouping(storms));
+  const byRoute: Record<string, VulnerabilityGrouping> = { [DEFAULT_ROUTE_NAME]: base };
+  for (const route of routes) byRoute[route.name] = vulnerabilityGrouping(route.vulnerabilityGrouping, base);
+  return { vulnerabilities: byRoute };
+}
+
+/** `off` (or `false`), or the shipped defaults with the file's days over them (`off` removes one). */
+function buildSla(raw: RawPolicy['sla']): SlaPolicy {
+  if (raw === 'off' || raw === false) return 'off';
+  const days: Partial<Record<(typeof SEVERITY_LABELS)[number], number>> = { ...DEFAULT_SLA_DAYS };
+  for (const [label, value] of Object.entries(raw ?? {})) {
+    const severity = label as (typeof SEVERITY_LABELS)[number];
+    if (value === 'off') delete days[severity];
+    else if (typeof value === 'number') days[severity] = value;
+  }
+  return days as SlaDays;
+}
 
 // --- messages ------------------------------------------------------------------------------------
 
@@ -409,7 +490,9 @@ function buildPolicy(
       minFindings: raw.grouping?.minFindings ?? DEFAULT_GROUPING.minFindings,
       windowMinutes: raw.grouping?.windowMinutes ?? DEFAULT_GROUPING.windowMinutes,
     },
+    sla: buildSla(raw.sla),
   };
+  Object.assign(policy.grouping, buildVulnerabilityGrouping(raw, policy.grouping));
   if (raw.include) policy.include = raw.include.map(toMatch);
   return { policy, problems };
 }

@@ -3,6 +3,7 @@ import { DEFAULT_GROUPING, type GroupingSettings } from '../delivery/grouping.js
 import type { Finding } from '../finding/finding.js';
 import { toAsffResourceType } from '../finding/resource-type.js';
 import { isAtOrAbove, type SeverityLabel, severityRank } from '../finding/severity.js';
+import { DEFAULT_SLA_DAYS, type SlaPolicy } from './sla.js';
 
 /**
  * The notification policy (issue "Noise control"): which findings are notified, to which
@@ -79,6 +80,8 @@ export interface NotificationPolicy {
   /** The route of a finding no route matches; named `default`. */
   defaultRoute: Route;
   grouping: GroupingSettings;
+  /** Remediation due dates: days per severity, or `off`. */
+  sla: SlaPolicy;
 }
 
 export type PolicyOutcome =
@@ -105,6 +108,7 @@ export function defaultPolicy(defaults: PolicyDefaults): NotificationPolicy {
       backlog: { projectKey: defaults.backlogProjectKey, issueTypeName: defaults.backlogIssueType },
     },
     grouping: { ...DEFAULT_GROUPING },
+    sla: DEFAULT_SLA_DAYS,
   };
 }
 
