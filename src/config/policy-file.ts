@@ -131,8 +131,18 @@ const vulnerabilityGroupingBlock = z.strictObject({
   ).optional(),
 });
 
-const slaDays = z.union([z.number().int().min(0).max(MAX_SLA_DAYS), z.literal('off')], {
-  error: `expected a whole number of days (0 to ${MAX_SLA_DAYS}) or off`,
+/** Days, or `off` (read as `null`: no due date for that severity). */
+const slaDays = z.unknown().transform((value, ctx) => {
+  if (value === 'off') return null;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_SLA_DAYS)
+    return value;
+  ctx.addIssue({
+    code: 'custom',
+    message: `expected a whole number of days (0 to ${MAX_SLA_DAYS}) or off, got ${describeValue(value)}`,
+    // Not fatal, so the union below reports this issue rather than "expected off or …".
+    continue: true,
+  });
+  return z.NEVER;
 });
 /** `sla: off` (YAML 1.1's `false` too), or days per severity over the shipped defaults. */
 const slaSchema = z.union(
@@ -217,7 +227,7 @@ function buildSla(raw: RawPolicy['sla']): SlaPolicy {
   const days: Partial<Record<(typeof SEVERITY_LABELS)[number], number>> = { ...DEFAULT_SLA_DAYS };
   for (const [label, value] of Object.entries(raw ?? {})) {
     const severity = label as (typeof SEVERITY_LABELS)[number];
-    if (value === 'off') delete days[severity];
+    if (value === null) delete days[severity];
     else if (typeof value === 'number') days[severity] = value;
   }
   return days as SlaDays;
