@@ -22,6 +22,12 @@ import {
 import { buildNaiveBundles, NAIVE_OPTIONS } from './naive/build.js';
 import { PRICE_TABLE, PRICES } from './prices.js';
 import { type Mix, measureThroughput, type ThroughputFigures, warmUp } from './throughput.js';
+import {
+  countVulnerabilityStorm,
+  renderVulnerabilityStorm,
+  VULNERABILITY_STORM,
+  vulnerabilityTargets,
+} from './vulnerability-storm.js';
 
 const TARGETS = {
   zippedBytes: 200 * 1024,
@@ -134,6 +140,10 @@ async function main(): Promise<void> {
     drainTime('one per finding, pooled marks', ECONOMY_FINDINGS, ECONOMY_FINDINGS, ECONOMY_FINDINGS / 100),
   ];
 
+  progress('vulnerability storm: 1,000 CVE findings over 20 images in 2 accounts ...');
+  const vulnerabilities = await countVulnerabilityStorm();
+  targets.push(...vulnerabilityTargets(vulnerabilities));
+
   const report = render({
     bundles,
     naive,
@@ -145,7 +155,9 @@ async function main(): Promise<void> {
     drains,
     targets,
   });
-  console.log(report);
+  console.log(
+    report.replace('\n## Targets\n', `\n${renderVulnerabilityStorm(vulnerabilities)}\n\n## Targets\n`),
+  );
 
   const results = {
     command: 'npm run bench',
@@ -191,6 +203,7 @@ async function main(): Promise<void> {
       lambdaAssumptions: { ...LAMBDA_ASSUMPTIONS, initMs },
       prices: PRICES,
     },
+    vulnerabilityStorm: { shape: VULNERABILITY_STORM, ...vulnerabilities },
     drain: {
       limits: {
         slackMessagesPerSecondPerChannel: SLACK_MESSAGES_PER_SECOND_PER_CHANNEL,

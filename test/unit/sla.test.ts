@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { summarizePolicy } from '../../src/cli/check-policy.js';
 import { PolicyError, parsePolicy } from '../../src/config/policy-file.js';
 import { buildDelivery } from '../../src/domain/delivery/delivery.js';
 import { SEVERITY_LABELS, type SeverityLabel } from '../../src/domain/finding/severity.js';
@@ -203,5 +204,14 @@ describe('the due date in the Slack message of a single finding and of a storm',
     expect(texts).toContain('⏰ Remediation due 2030-01-15, 14 days (HIGH: 14 days from first seen)');
     expect(append.some((text) => text.startsWith('⏰'))).toBe(false);
     expect(none.some((text) => text.startsWith('⏰'))).toBe(false);
+  });
+});
+
+describe('check-policy names the due dates', () => {
+  it('in its one-line summary', () => {
+    const parse = (yaml: string) => parsePolicy(`version: 1\n${yaml}`, 'policy.yml', DEFAULTS);
+
+    expect(summarizePolicy(parse(''))).toMatch(/; due dates CRITICAL 3 · HIGH 14 · MEDIUM 45 · LOW 90 days$/);
+    expect(summarizePolicy(parse('sla: off\n'))).toMatch(/; due dates off$/);
   });
 });
