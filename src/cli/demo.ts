@@ -85,6 +85,11 @@ async function main(): Promise<number> {
       title: 'storm',
       result: await replayFiles(replayer, await filesIn(join(SAMPLES, 'storm'), '.jsonl')),
     });
+    heading('5. 7 CVEs Inspector found on one container image: one issue and one message, a CVE table');
+    passes.push({
+      title: 'vulnerabilities',
+      result: await replayFiles(replayer, await filesIn(join(SAMPLES, 'vulnerabilities'))),
+    });
 
     await mkdir(OUT_DIR, { recursive: true });
     heading(`Slack received ${slack.messages.length} message(s)`);
@@ -129,7 +134,7 @@ async function main(): Promise<number> {
     for (const identifier of notified) console.log(`- NOTIFIED ${identifier.Id}`);
     for (const update of securityHub.batchUpdates) console.log(`  note: ${update.Note?.Text ?? '-'}`);
 
-    heading('5. the loop closes both ways: fixed in Security Hub, closed in Backlog');
+    heading('6. the loop closes both ways: fixed in Security Hub, closed in Backlog');
     // Security Hub holds the findings the samples carried: the Backlog webhook's worker reads them back.
     const held = await readEventFiles([
       ...(await filesIn(join(SAMPLES, 'events'))),
@@ -146,12 +151,12 @@ async function main(): Promise<number> {
       return { result: await replayer.replay(read.events, read.unreadable), events: read.events };
     });
 
-    const [first, repeat, reopen, storm] = passes.map((pass) => pass.result);
+    const [first, repeat, reopen, storm, vulnerabilities] = passes.map((pass) => pass.result);
     const stormIssues = new Set(storm?.results.map((r) => r.issueKey));
     const repeatFiledNothing = repeat?.results.every((r) => r.outcome === 'already filed') ?? false;
     heading('result');
     console.log(
-      `samples: ${first?.results.filter((r) => r.outcome === 'notified').length} notified; repeat filed nothing: ${repeatFiledNothing}; reopened: ${reopen?.results.filter((r) => r.outcome === 'reopened').length}; storm: ${storm?.results.length} findings in ${stormIssues.size} issue(s)`,
+      `samples: ${first?.results.filter((r) => r.outcome === 'notified').length} notified; repeat filed nothing: ${repeatFiledNothing}; reopened: ${reopen?.results.filter((r) => r.outcome === 'reopened').length}; storm: ${storm?.results.length} findings in ${stormIssues.size} issue(s); vulnerabilities: ${vulnerabilities?.results.length} CVEs in ${new Set(vulnerabilities?.results.map((r) => r.issueKey)).size} issue(s)`,
     );
     console.log(loop.summary);
     return passes.every((pass) => pass.result.exitCode === 0) && repeatFiledNothing && loop.ok ? 0 : 1;

@@ -73,8 +73,10 @@ export interface MemberVulnerability {
   fixed?: string;
   /** The product says an exploit is known. */
   exploit?: boolean;
-  /** More CVEs or packages the finding names, not shown in the row. */
-  others?: number;
+  /** More CVEs the finding names, not shown in the row. */
+  moreCves?: number;
+  /** More packages the CVE is found in, not shown in the row. */
+  morePackages?: number;
 }
 
 export interface GroupInfo {
@@ -239,8 +241,8 @@ export function memberVulnerability(finding: Finding): MemberVulnerability | und
     if (pkg.fixedVersion) row.fixed = pkg.fixedVersion.slice(0, 100);
   }
   if (first.exploitAvailable !== undefined) row.exploit = first.exploitAvailable;
-  const others = rest.length + otherPackages.length;
-  if (others > 0) row.others = others;
+  if (rest.length > 0) row.moreCves = rest.length;
+  if (otherPackages.length > 0) row.morePackages = otherPackages.length;
   return row;
 }
 

@@ -121,6 +121,8 @@ interface Unit {
   findings: Finding[];
   route?: Route;
   destinations: Destinations;
+  /** Its place in the batch. */
+  order: number;
 }
 
 export interface DeliveryPlan {
@@ -181,12 +183,16 @@ export function planDeliveries(
         findings: [candidate.finding],
         destinations: candidate.destinations,
         ...(candidate.route ? { route: candidate.route } : {}),
+        order: units.size,
       });
     }
   }
 
   const byGroup = new Map<string, Unit[]>();
+  // Singles: the units no group could take, in batch order (vulnerability findings too few to group
+  // among them, as before there was vulnerability grouping), then the storm units too few to group.
   const singles: Unit[] = [];
+  const late: Unit[] = [];
   for (const unit of units.values()) {
     unit.findings.sort(bySeverity);
     const [first] = unit.findings;
@@ -208,7 +214,7 @@ export function planDeliveries(
       ? vulnerabilityGroupingFor(settings, firstUnit?.route).minFindings
       : settings.minFindings;
     if (!appending && !retaking && groupUnits.length < minFindings) {
-      singles.push(...groupUnits);
+      (vulnerability ? singles : late).push(...groupUnits);
       continue;
     }
     const findings = groupUnits.flatMap((unit) => unit.findings).sort(bySeverity);
@@ -236,7 +242,8 @@ export function planDeliveries(
     else if (!appending) plan.opens.push(key);
   }
 
-  for (const unit of singles) {
+  singles.sort((a, b) => a.order - b.order);
+  for (const unit of [...singles, ...late]) {
     plan.deliveries.push(
       buildDelivery(unit.findings, 'new', {
         destinations: unit.destinations,
