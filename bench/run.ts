@@ -23,6 +23,12 @@ import {
 import { buildNaiveBundles, NAIVE_OPTIONS } from './naive/build.js';
 import { PRICE_TABLE, PRICES } from './prices.js';
 import { type Mix, measureThroughput, type ThroughputFigures, warmUp } from './throughput.js';
+import {
+  countVulnerabilityStorm,
+  renderVulnerabilityStorm,
+  VULNERABILITY_STORM,
+  vulnerabilityTargets,
+} from './vulnerability-storm.js';
 
 const TARGETS = {
   zippedBytes: 200 * 1024,
@@ -139,6 +145,9 @@ async function main(): Promise<void> {
 
   progress('Churn: 10,000 forwarded events about findings never filed ...');
   const churn = await measureChurn(CHURN_EVENTS);
+  progress('vulnerability storm: 1,000 CVE findings over 20 images in 2 accounts ...');
+  const vulnerabilities = await countVulnerabilityStorm();
+  targets.push(...vulnerabilityTargets(vulnerabilities));
 
   const report = render({
     bundles,
@@ -151,7 +160,9 @@ async function main(): Promise<void> {
     drains,
     targets,
   });
-  console.log(report);
+  console.log(
+    report.replace('\n## Targets\n', `\n${renderVulnerabilityStorm(vulnerabilities)}\n\n## Targets\n`),
+  );
   console.log(renderChurn(churn));
 
   const results = {
@@ -203,6 +214,7 @@ async function main(): Promise<void> {
         'churnEvents(10,000): GuardDuty findings never filed, half SUPPRESSED by an automation rule, half RESOLVED by a person; replayed with DynamoDB behind the counting proxy',
       ...churn,
     },
+    vulnerabilityStorm: { shape: VULNERABILITY_STORM, ...vulnerabilities },
     drain: {
       limits: {
         slackMessagesPerSecondPerChannel: SLACK_MESSAGES_PER_SECOND_PER_CHANNEL,

@@ -134,9 +134,18 @@ export class BacklogTracker implements IssueTracker, SlackActionTracker {
         summary: content.summary,
         description: content.description,
         priorityId: content.priorityId,
+        ...(content.dueDate ? { dueDate: content.dueDate } : {}),
       } as Parameters<Backlog['postIssue']>[0]),
     );
     return { id: issue.id, key: issue.issueKey, url: this.issueUrl(issue.issueKey) };
+  }
+
+  async setDueDate(issueKey: string, dueDate: string): Promise<void> {
+    await this.call(
+      'set due date',
+      (client) => client.patchIssue(issueKey, { dueDate }),
+      this.gone(issueKey),
+    );
   }
 
   /** The issue whose text holds `marker`, if an earlier attempt filed one without recording it. */

@@ -14,6 +14,7 @@ import type {
   ActivityLedger,
   DispatchLedger,
   EffectClaim,
+  IssueDue,
   IssueLedger,
   LifecycleEvent,
   MarkLedger,
@@ -183,17 +184,24 @@ export class Ledger
 
   // --- deliveries ---------------------------------------------------------------------------------
 
-  async recordIssue(key: string, issue: { key: string; url: string; id?: number }): Promise<void> {
+  async recordIssue(
+    key: string,
+    issue: { key: string; url: string; id?: number },
+    due?: IssueDue,
+  ): Promise<void> {
     const now = this.now();
+    const facts = due ? this.dueUpdate(due) : { set: '', names: {}, values: {} };
     await this.update(key, {
-      UpdateExpression: `SET ${A.issueKey} = :key, ${A.issueUrl} = :url, ${A.issueId} = :id, ${A.filedAt} = :now, ${A.expiresAt} = :exp`,
+      UpdateExpression: `SET ${A.issueKey} = :key, ${A.issueUrl} = :url, ${A.issueId} = :id, ${A.filedAt} = :now, ${A.expiresAt} = :exp${facts.set}`,
       ConditionExpression: `attribute_not_exists(${A.issueKey}) OR ${A.issueKey} = :key`,
+      ...(due ? { ExpressionAttributeNames: facts.names } : {}),
       ExpressionAttributeValues: {
         ':key': issue.key,
         ':url': issue.url,
         ':id': issue.id,
         ':now': now.toISOString(),
         ':exp': this.expiry(now),
+        ...facts.values,
       },
     });
     // Nothing filed before (or only the message, while Backlog was down): FILED now, the message owed.
@@ -203,6 +211,28 @@ export class Ledger
       ExpressionAttributeNames: { '#status': A.status },
       ExpressionAttributeValues: { ':filed': 'FILED', ':claimed': 'CLAIMED', ':posted': 'POSTED' },
     }).catch(ignoreConditionFailure);
+  }
+
+  async recordDue(key: string, due: IssueDue): Promise<void> {
+    const facts = this.dueUpdate(due);
+    await this.update(key, {
+      UpdateExpression: `SET ${facts.set.slice(2)}`,
+      ExpressionAttributeNames: facts.names,
+      ExpressionAttributeValues: facts.values,
+    });
+  }
+
+  /** `, #severity = :severity, #dueDate = :dueDate`: the severity always, the due date when there is one. */
+  private dueUpdate(due: IssueDue) {
+    const names: Record<string, string> = { '#severity': A.severity };
+    const values: Record<string, string> = { ':severity': due.severity };
+    let set = ', #severity = :severity';
+    if (due.dueDate !== undefined) {
+      names['#dueDate'] = A.dueDate;
+      values[':dueDate'] = due.dueDate;
+      set += ', #dueDate = :dueDate';
+    }
+    return { set, names, values };
   }
 
   async recordSlack(

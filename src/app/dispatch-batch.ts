@@ -17,7 +17,7 @@ import {
 import {
   type Candidate,
   type DeliveryPlan,
-  groupKey,
+  groupKeyFor,
   packExecutions,
   planDeliveries,
 } from '../domain/delivery/grouping.js';
@@ -292,10 +292,11 @@ async function planWithGroups(
 ): Promise<DeliveryPlan> {
   const grouping = groupingSettings(ports.policy);
   const now = ports.clock.now();
-  const groupKeys = [...new Set(candidates.flatMap((c) => groupKey(c.finding, c.route) ?? []))];
+  const groupKeys = [...new Set(candidates.flatMap((c) => groupKeyFor(c.finding, c.route, grouping) ?? []))];
   const readGroups = () =>
-    groupKeys.length > 0 && grouping.enabled ? ports.ledger.getGroups(groupKeys) : Promise.resolve(new Map());
-  let plan = planDeliveries(candidates, await readGroups(), grouping, now);
+    groupKeys.length > 0 ? ports.ledger.getGroups(groupKeys) : Promise.resolve(new Map());
+  const options = { sla: ports.policy.sla };
+  let plan = planDeliveries(candidates, await readGroups(), grouping, now, options);
   const batchToken = shortHash(records.map((r) => r.messageId).join(','), 32);
   let lost = false;
   for (const key of plan.opens) {
@@ -304,7 +305,7 @@ async function planWithGroups(
   for (const key of plan.retakes) {
     if (!(await ports.ledger.retakeGroup(key, batchToken))) lost = true;
   }
-  if (lost) plan = planDeliveries(candidates, await readGroups(), grouping, now);
+  if (lost) plan = planDeliveries(candidates, await readGroups(), grouping, now, options);
   return plan;
 }
 

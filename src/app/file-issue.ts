@@ -5,17 +5,26 @@
  * marker before creating again. A reopen comments on the recorded issue; an append to an open group
  * comments with the findings it announces.
  */
-import { buildBacklogDeliveryIssue } from '../domain/backlog/delivery-issue.js';
+import { buildAppendComments, buildBacklogDeliveryIssue } from '../domain/backlog/delivery-issue.js';
 import { buildReopenComment, type PriorityOverrides } from '../domain/backlog/finding-issue.js';
-import { buildGroupAppendComments } from '../domain/backlog/group-issue.js';
 import { buildCloseComment } from '../domain/backlog/lifecycle-comment.js';
 import { findingMarker } from '../domain/backlog/marker.js';
 import { type Delivery, type IssueRef, memberKey, shortHash } from '../domain/delivery/delivery.js';
 import { DELIVERED_STATUSES, type FindingItem, type GroupItem } from '../domain/delivery/ledger-items.js';
 import { type CloseReason, groupCloses, resolutionFor } from '../domain/delivery/lifecycle.js';
+import { earlierDate, worseSeverity } from '../domain/policy/sla.js';
 import { BacklogIssueGoneError, BacklogUnavailableError, ClaimHeldError } from './errors.js';
 import { exactlyOnce } from './exactly-once.js';
-import type { Clock, IssueHandle, IssueLedger, IssueTarget, IssueTracker, Log, Timing } from './ports.js';
+import type {
+  Clock,
+  IssueDue,
+  IssueHandle,
+  IssueLedger,
+  IssueTarget,
+  IssueTracker,
+  Log,
+  Timing,
+} from './ports.js';
 import { orWait, type WaitResult } from './task-results.js';
 
 export interface FileIssueInput {
@@ -186,7 +195,7 @@ async function commentAppend(
   const members = delivery.members.filter((member) => announced.has(memberKey(member)));
   if (members.length > 0) {
     const project = await ports.tracker.project(target.projectKey);
-    const parts = buildGroupAppendComments(
+    const parts = buildAppendComments(
       { ...delivery, members },
       { textFormattingRule: project.textFormattingRule },
     );
@@ -194,7 +203,30 @@ async function commentAppend(
       await commentOnce(input, entry.issueKey, part, `append|${delivery.deliveryId}|${index}`, ports);
     }
   }
+  await moveDue(delivery, entry as Recorded, ports);
   return { key: entry.issueKey, url: entry.issueUrl, created: false };
+}
+
+/** The severity and due date recorded with an issue (what the digest reads). */
+function dueOf(delivery: Delivery): IssueDue {
+  return { severity: delivery.finding.severity, dueDate: delivery.due?.date };
+}
+
+/**
+ * A group's due date is its worst member's: an append that brings an earlier one moves the
+ * issue's due date, and the ledger keeps the earliest date and the worst severity.
+ */
+async function moveDue(delivery: Delivery, entry: Recorded, ports: FileIssuePorts): Promise<void> {
+  const due: IssueDue = {
+    severity: worseSeverity(entry.severity, delivery.finding.severity),
+    dueDate: earlierDate(entry.dueDate, delivery.due?.date),
+  };
+  if (due.severity === entry.severity && due.dueDate === entry.dueDate) return;
+  if (due.dueDate !== undefined && due.dueDate !== entry.dueDate) {
+    await ports.tracker.setDueDate(entry.issueKey, due.dueDate);
+    ports.log.info('due date moved', { issueKey: entry.issueKey, dueDate: due.dueDate });
+  }
+  await ports.ledger.recordDue(delivery.deliveryKey, due);
 }
 
 /** A finding Security Hub set back to NEW: one comment on its issue, which goes back to Open. */
@@ -275,14 +307,17 @@ async function createOnce(
           textFormattingRule: project.textFormattingRule,
           priorityOverrides: ports.priorityOverrides,
         });
-        return tracker.createIssue(target, content);
+        return tracker.createIssue(target, {
+          ...content,
+          ...(delivery.due ? { dueDate: delivery.due.date } : {}),
+        });
       },
       encode: (handle) => ({ key: handle.key, url: handle.url, id: String(handle.id) }),
       decode: (handle) => ({ key: handle.key ?? '', url: handle.url ?? '', id: Number(handle.id) }),
     },
     effectContext(input, ports),
   );
-  await ports.ledger.recordIssue(delivery.deliveryKey, issue);
+  await ports.ledger.recordIssue(delivery.deliveryKey, issue, dueOf(delivery));
   ports.log.info(done === 'now' ? 'issue filed' : 'issue filed by an earlier attempt, recorded', {
     issueKey: issue.key,
     deliveryKey: delivery.deliveryKey,

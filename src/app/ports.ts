@@ -90,9 +90,20 @@ export interface DeliveryLedger extends EffectLedger {
   ): Promise<{ execution: string; reason: string } | undefined>;
 }
 
+/**
+ * What the digest reads of an item that holds an issue: its severity label and, when the policy's
+ * `sla` gives one, its due date (`YYYY-MM-DD`).
+ */
+export interface IssueDue {
+  severity: string;
+  dueDate?: string | undefined;
+}
+
 /** The FileBacklogIssue task's ledger. */
 export interface IssueLedger extends DeliveryLedger, LifecycleLedger {
-  recordIssue(key: string, issue: { key: string; url: string; id?: number }): Promise<void>;
+  recordIssue(key: string, issue: { key: string; url: string; id?: number }, due?: IssueDue): Promise<void>;
+  /** A group's worst severity or earliest due date changed (an append brought a worse finding). */
+  recordDue(key: string, due: IssueDue): Promise<void>;
 }
 
 /** What a close delivery records: the findings closed, the group's count, what was deleted meanwhile. */
@@ -206,12 +217,16 @@ export interface IssueContent {
   summary: string;
   description: string;
   priorityId: number;
+  /** `YYYY-MM-DD`: the policy's `sla` from the findings' first observation. */
+  dueDate?: string;
 }
 
 /** The issue tracker (Backlog). */
 export interface IssueTracker {
   project(projectKey: string): Promise<TrackerProject>;
   createIssue(target: IssueTarget, content: IssueContent): Promise<IssueHandle>;
+  /** Move an issue's due date (`YYYY-MM-DD`): a group's worst member came later. */
+  setDueDate(issueKey: string, dueDate: string): Promise<void>;
   /** The issue whose text holds `marker`, if an earlier attempt filed one without recording it. */
   findByMarker(projectKey: string, marker: string): Promise<IssueHandle | undefined>;
   /** Whether a comment ending with `marker`'s line is among the issue's latest comments. */

@@ -88,9 +88,9 @@ function noted(issue: IssueOutcome, ref: SlackRef): PostedMessage {
   return { ...ref, note: deliveryNote(issue, ref) };
 }
 
-function messageContext(issue: IssueOutcome): DeliveryMessageContext {
-  if (issue.key) return { issue: { key: issue.key, url: issue.url } };
-  return issue.failed ? { issueProblem: issue.error ?? 'Backlog failed' } : {};
+function messageContext(issue: IssueOutcome, now: Date): DeliveryMessageContext {
+  if (issue.key) return { issue: { key: issue.key, url: issue.url }, now };
+  return issue.failed ? { issueProblem: issue.error ?? 'Backlog failed', now } : { now };
 }
 
 /** Every destination reached: the issue is filed, or none was owed. */
@@ -173,7 +173,7 @@ async function postTop(input: PostMessageInput, entry: FindingItem | undefined, 
         input,
         ports,
         `top|${delivery.deliveryKey}|${opening}`,
-        buildSlackDeliveryMessage(delivery, messageContext(issue)),
+        buildSlackDeliveryMessage(delivery, messageContext(issue, ports.clock.now())),
         { channel },
       )
     : { channel: '', ts: '', posted: false };
@@ -195,7 +195,7 @@ async function completeRecorded(
   const { delivery, issue } = input;
   const linkMissing = Boolean(issue.key) && entry.messageIssueKey !== issue.key;
   if (linkMissing && delivery.destinations.slack) {
-    const message = buildSlackDeliveryMessage(delivery, messageContext(issue));
+    const message = buildSlackDeliveryMessage(delivery, messageContext(issue, ports.clock.now()));
     await ports.chat.update(entry.slackChannel, entry.slackTs, message);
     ports.log.info('message updated with the issue filed since', { ts: entry.slackTs, issueKey: issue.key });
   }
@@ -214,7 +214,7 @@ async function replyReopen(input: PostMessageInput, entry: Posted, ports: PostMe
   const { delivery, issue } = input;
   const { finding } = delivery;
   const thread = { channel: entry.slackChannel, threadTs: entry.slackTs, broadcast: true };
-  const context = { ...messageContext(issue), reopenCount: (entry.reopenCount ?? 0) + 1 };
+  const context = { ...messageContext(issue, ports.clock.now()), reopenCount: (entry.reopenCount ?? 0) + 1 };
   const name = `reopen|${delivery.deliveryKey}|${finding.updatedAt}`;
   const reply = delivery.destinations.slack
     ? await whileMessageExists(delivery.deliveryKey, ports, () =>
@@ -332,7 +332,10 @@ async function replyAppend(input: PostMessageInput, entry: FindingItem | undefin
       : undefined;
   if (thread && delivery.destinations.slack && members.length > 0) {
     const name = `append|${delivery.deliveryId}`;
-    const message = buildSlackDeliveryMessage({ ...delivery, members }, messageContext(issue));
+    const message = buildSlackDeliveryMessage(
+      { ...delivery, members },
+      messageContext(issue, ports.clock.now()),
+    );
     await postOnce(input, ports, name, message, thread);
   }
   await ledger.recordMembers(otherMembers({ ...delivery, members }), {

@@ -13,6 +13,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_POLICY_FILE, loadPolicyFile, policyDefaultsFromEnv } from '../config/policy-file.js';
 import { minimumThreshold, type NotificationPolicy, type PolicyDefaults } from '../domain/policy/policy.js';
+import { describeSla } from '../domain/policy/sla.js';
 
 function describeRoute(route: NotificationPolicy['defaultRoute']): string {
   const { projectKey, issueTypeName, categoryName } = route.backlog;
@@ -36,6 +37,7 @@ export function summarizePolicy(policy: NotificationPolicy): string {
     grouping.enabled
       ? `grouping on (${grouping.minFindings}+ findings, ${grouping.windowMinutes} min window)`
       : 'grouping off',
+    `due dates ${describeSla(policy.sla)}`,
   ].join('; ');
 }
 

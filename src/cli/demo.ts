@@ -32,11 +32,11 @@ export function blockKitBuilderUrl(payload: { blocks?: unknown; attachments?: un
 }
 
 /**
- * Pass 7: one GuardDuty finding as both Security Hubs report it (an OCSF "Findings Imported V2"
+ * Pass 8: one GuardDuty finding as both Security Hubs report it (an OCSF "Findings Imported V2"
  * event and its ASFF twin, in one file): one issue, one message, both copies marked; again: nothing.
  */
 async function twoFormatsPass(replayer: Replayer): Promise<{ ok: boolean; summary: string }> {
-  heading('7. one finding from both Security Hubs (OCSF and ASFF): filed once, both copies marked');
+  heading('8. one finding from both Security Hubs (OCSF and ASFF): filed once, both copies marked');
   const { slack, backlog, securityHub } = replayer.sandbox;
   const before = { issues: backlog?.issues.length ?? 0, messages: slack?.messages.length ?? 0 };
   const files = await filesIn(join(SAMPLES, 'two-formats'), '.jsonl');
@@ -114,6 +114,11 @@ async function main(): Promise<number> {
       title: 'storm',
       result: await replayFiles(replayer, await filesIn(join(SAMPLES, 'storm'), '.jsonl')),
     });
+    heading('5. 7 CVEs Inspector found on one container image: one issue and one message, a CVE table');
+    passes.push({
+      title: 'vulnerabilities',
+      result: await replayFiles(replayer, await filesIn(join(SAMPLES, 'vulnerabilities'))),
+    });
 
     await mkdir(OUT_DIR, { recursive: true });
     heading(`Slack received ${slack.messages.length} message(s)`);
@@ -158,7 +163,7 @@ async function main(): Promise<number> {
     for (const identifier of notified) console.log(`- NOTIFIED ${identifier.Id}`);
     for (const update of securityHub.batchUpdates) console.log(`  note: ${update.Note?.Text ?? '-'}`);
 
-    heading('5. the loop closes both ways: fixed in Security Hub, closed in Backlog');
+    heading('6. the loop closes both ways: fixed in Security Hub, closed in Backlog');
     // Security Hub holds the findings the samples carried: the Backlog webhook's worker reads them back.
     const held = await readEventFiles([
       ...(await filesIn(join(SAMPLES, 'events'))),
@@ -175,16 +180,16 @@ async function main(): Promise<number> {
       return { result: await replayer.replay(read.events, read.unreadable), events: read.events };
     });
 
-    heading('6. act from Slack: acknowledge, a refusal, a forgery, a suppression with an expiry');
+    heading('7. act from Slack: acknowledge, a refusal, a forgery, a suppression with an expiry');
     const acted = await runSlackPass(replayer, OUT_DIR);
     const twoFormats = await twoFormatsPass(replayer);
 
-    const [first, repeat, reopen, storm] = passes.map((pass) => pass.result);
+    const [first, repeat, reopen, storm, vulnerabilities] = passes.map((pass) => pass.result);
     const stormIssues = new Set(storm?.results.map((r) => r.issueKey));
     const repeatFiledNothing = repeat?.results.every((r) => r.outcome === 'already filed') ?? false;
     heading('result');
     console.log(
-      `samples: ${first?.results.filter((r) => r.outcome === 'notified').length} notified; repeat filed nothing: ${repeatFiledNothing}; reopened: ${reopen?.results.filter((r) => r.outcome === 'reopened').length}; storm: ${storm?.results.length} findings in ${stormIssues.size} issue(s)`,
+      `samples: ${first?.results.filter((r) => r.outcome === 'notified').length} notified; repeat filed nothing: ${repeatFiledNothing}; reopened: ${reopen?.results.filter((r) => r.outcome === 'reopened').length}; storm: ${storm?.results.length} findings in ${stormIssues.size} issue(s); vulnerabilities: ${vulnerabilities?.results.length} CVEs in ${new Set(vulnerabilities?.results.map((r) => r.issueKey)).size} issue(s)`,
     );
     console.log(loop.summary);
     console.log(acted.summary);

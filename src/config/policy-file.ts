@@ -4,6 +4,11 @@ import * as z from 'zod';
 import { ConfigError } from '../app/errors.js';
 import type { Route } from '../domain/delivery/delivery.js';
 import { DEFAULT_GROUPING } from '../domain/delivery/grouping.js';
+import {
+  defaultVulnerabilityGrouping,
+  VULNERABILITY_GROUP_DIMENSIONS,
+  type VulnerabilityGrouping,
+} from '../domain/delivery/vulnerability-group.js';
 import { isSeverityLabel, SEVERITY_LABELS } from '../domain/finding/severity.js';
 import {
   DEFAULT_ROUTE_NAME,
@@ -11,6 +16,7 @@ import {
   type PolicyDefaults,
   type PolicyMatch,
 } from '../domain/policy/policy.js';
+import { DEFAULT_SLA_DAYS, MAX_SLA_DAYS, type SlaDays, type SlaPolicy } from '../domain/policy/sla.js';
 import {
   ANYONE,
   DEFAULT_SLACK_ACTIONS,
@@ -153,6 +159,39 @@ const backlogBlock = z.strictObject({
 
 const destinationBlocks = { slack: slackBlock.nullish(), backlog: backlogBlock.nullish() };
 
+/** Vulnerability grouping: `grouping.vulnerabilities` (every route) or a route's `vulnerabilityGrouping`. */
+const vulnerabilityGroupingBlock = z.strictObject({
+  enabled: z.boolean().optional(),
+  minFindings: z.number().int().min(2).max(1000).optional(),
+  by: listOf(
+    z.enum(['resource', ...VULNERABILITY_GROUP_DIMENSIONS]),
+    'resource, account or region',
+  ).optional(),
+});
+
+/** Days, or `off` (read as `null`: no due date for that severity). */
+const slaDays = z.unknown().transform((value, ctx) => {
+  if (value === 'off') return null;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_SLA_DAYS)
+    return value;
+  ctx.addIssue({
+    code: 'custom',
+    message: `expected a whole number of days (0 to ${MAX_SLA_DAYS}) or off, got ${describeValue(value)}`,
+    // Not fatal, so the union below reports this issue rather than "expected off or …".
+    continue: true,
+  });
+  return z.NEVER;
+});
+/** `sla: off` (YAML 1.1's `false` too), or days per severity over the shipped defaults. */
+const slaSchema = z.union(
+  [
+    z.literal('off'),
+    z.literal(false),
+    z.strictObject(Object.fromEntries(SEVERITY_LABELS.map((label) => [label, slaDays.optional()]))),
+  ],
+  { error: 'expected off, or days per severity, e.g. { CRITICAL: 3, HIGH: 14 }' },
+);
+
 const policySchema = z.strictObject({
   version: z.literal(1),
   thresholds: z.strictObject({ slack: severity.optional(), backlog: severity.optional() }).nullish(),
@@ -165,21 +204,73 @@ const policySchema = z.strictObject({
     .nullish(),
   exclude: z.array(z.strictObject({ name: ruleName, match: matchSchema })).nullish(),
   suppressions: z.array(z.strictObject({ name: ruleName, reason: text, match: matchSchema })).nullish(),
-  routes: z.array(z.strictObject({ name: ruleName, match: matchSchema, ...destinationBlocks })).nullish(),
+  routes: z
+    .array(
+      z.strictObject({
+        name: ruleName,
+        match: matchSchema,
+        ...destinationBlocks,
+        vulnerabilityGrouping: vulnerabilityGroupingBlock.nullish(),
+      }),
+    )
+    .nullish(),
   default: z.strictObject(destinationBlocks).nullish(),
   grouping: z
     .strictObject({
       enabled: z.boolean().optional(),
       minFindings: z.number().int().min(2).max(1000).optional(),
       windowMinutes: z.number().int().min(1).max(10080).optional(),
+      vulnerabilities: vulnerabilityGroupingBlock.nullish(),
     })
     .nullish(),
   slackActions: slackActionsBlock.nullish(),
+  sla: slaSchema.nullish(),
 });
 
 type RawPolicy = z.output<typeof policySchema>;
 type RawMatch = z.output<typeof matchSchema>;
 type Path = ReadonlyArray<PropertyKey>;
+
+type RawVulnerabilityGrouping = z.output<typeof vulnerabilityGroupingBlock>;
+
+/** `block` over `base`: each setting it leaves out is the base's; `resource` is always grouped by. */
+function vulnerabilityGrouping(
+  block: RawVulnerabilityGrouping | null | undefined,
+  base: VulnerabilityGrouping,
+): VulnerabilityGrouping {
+  return {
+    enabled: block?.enabled ?? base.enabled,
+    minFindings: block?.minFindings ?? base.minFindings,
+    by: block?.by
+      ? VULNERABILITY_GROUP_DIMENSIONS.filter((dimension) => block.by?.includes(dimension))
+      : base.by,
+  };
+}
+
+/**
+ * Vulnerability grouping per route name, or nothing when the file configures none (every route
+ * then groups as the storms do, by resource and account).
+ */
+function buildVulnerabilityGrouping(raw: RawPolicy, storms: { enabled: boolean; minFindings: number }) {
+  const routes = raw.routes ?? [];
+  if (!raw.grouping?.vulnerabilities && !routes.some((route) => route.vulnerabilityGrouping)) return {};
+  const base = vulnerabilityGrouping(raw.grouping?.vulnerabilities, defaultVulnerabilityGrouping(storms));
+  const byRoute: Record<string, VulnerabilityGrouping> = { [DEFAULT_ROUTE_NAME]: base };
+  for (const route of routes) byRoute[route.name] = vulnerabilityGrouping(route.vulnerabilityGrouping, base);
+  return { vulnerabilities: byRoute };
+}
+
+/** `off` (or `false`), or the shipped defaults with the file's days over them (`off` removes one). */
+function buildSla(raw: RawPolicy['sla']): SlaPolicy {
+  if (raw === 'off' || raw === false) return 'off';
+  const days: Partial<Record<(typeof SEVERITY_LABELS)[number], number>> = { ...DEFAULT_SLA_DAYS };
+  for (const [label, value] of Object.entries(raw ?? {})) {
+    const severity = label as (typeof SEVERITY_LABELS)[number];
+    if (value === null) delete days[severity];
+    else if (typeof value === 'number') days[severity] = value;
+  }
+  return days as SlaDays;
+}
 
 // --- messages ------------------------------------------------------------------------------------
 
@@ -450,7 +541,9 @@ function buildPolicy(
       minFindings: raw.grouping?.minFindings ?? DEFAULT_GROUPING.minFindings,
       windowMinutes: raw.grouping?.windowMinutes ?? DEFAULT_GROUPING.windowMinutes,
     },
+    sla: buildSla(raw.sla),
   };
+  Object.assign(policy.grouping, buildVulnerabilityGrouping(raw, policy.grouping));
   if (raw.include) policy.include = raw.include.map(toMatch);
   if (raw.slackActions) policy.slackActions = buildSlackActions(raw.slackActions);
   return { policy, problems };

@@ -161,6 +161,7 @@ describe('normalizeOcsfFinding: the ten real samples', () => {
           version: '5.10.236',
           fixedVersion: '0:5.10.242-239.961.amzn2',
         })),
+        exploitAvailable: false,
       },
     ]);
     expect(finding.resources[0]).toMatchObject({ type: 'AwsEc2Instance', id: 'i-abcd1235cdef1234' });
@@ -177,7 +178,11 @@ describe('normalizeOcsfFinding: the ten real samples', () => {
     const finding = normalize(INSPECTOR_LAMBDA);
 
     expect(finding.vulnerabilities).toEqual([
-      { id: 'CVE-2025-47906', packages: [{ name: 'go/stdlib', version: '1.24.0', fixedVersion: '1.24.6' }] },
+      {
+        id: 'CVE-2025-47906',
+        packages: [{ name: 'go/stdlib', version: '1.24.0', fixedVersion: '1.24.6' }],
+        exploitAvailable: false,
+      },
     ]);
     expect(finding.resources).toEqual([
       {

@@ -2,9 +2,15 @@ import { type Delivery, memberKey } from '../delivery/delivery.js';
 import { plural } from '../delivery/group-facts.js';
 import { type BacklogIssueContext, type BacklogIssueDraft, buildBacklogIssue } from './finding-issue.js';
 import { formatterFor, type TextFormattingRule } from './format.js';
-import { buildBacklogGroupIssue, memberSections } from './group-issue.js';
+import {
+  buildBacklogGroupIssue,
+  buildGroupAppendComments,
+  type GroupCommentContext,
+  memberSections,
+} from './group-issue.js';
 import { BACKLOG_LIMITS, fitText } from './limits.js';
 import { markerLine } from './marker.js';
+import { buildBacklogVulnerabilityIssue, buildVulnerabilityAppendComments } from './vulnerability-issue.js';
 
 /** The section a consolidated single delivery adds: the other standards' findings and their Ids. */
 function consolidatedLines(delivery: Delivery, rule: TextFormattingRule): string[] {
@@ -27,7 +33,16 @@ export function buildBacklogDeliveryIssue(delivery: Delivery, ctx: BacklogIssueC
   return description === draft.description ? draft : { ...draft, description };
 }
 
+/** The comments of an append to an open group: a storm's member list, or a vulnerability group's CVE table. */
+export function buildAppendComments(delivery: Delivery, ctx: GroupCommentContext): string[] {
+  return delivery.group?.kind === 'vulnerability'
+    ? buildVulnerabilityAppendComments(delivery, ctx)
+    : buildGroupAppendComments(delivery, ctx);
+}
+
 function composeIssue(delivery: Delivery, ctx: BacklogIssueContext): BacklogIssueDraft {
+  if (delivery.kind === 'group' && delivery.group?.kind === 'vulnerability')
+    return buildBacklogVulnerabilityIssue(delivery, ctx);
   if (delivery.kind === 'group') return buildBacklogGroupIssue(delivery, ctx);
   const draft = buildBacklogIssue(delivery.finding, ctx);
   if (delivery.members.length < 2) return draft;

@@ -4,10 +4,18 @@
  */
 import { type Delivery, memberKey } from '../delivery/delivery.js';
 import { plural } from '../delivery/group-facts.js';
-import { type CloseProgress, type CloseReason, describeClose, groupCloses } from '../delivery/lifecycle.js';
+import {
+  type CloseProgress,
+  type CloseReason,
+  describeClose,
+  groupCloses,
+  progressWord,
+} from '../delivery/lifecycle.js';
+import { vulnerabilitiesText } from '../delivery/vulnerability-group.js';
 import { formatterFor, type TextFormatter, type TextFormattingRule } from './format.js';
 import { memberSections } from './group-issue.js';
 import { BACKLOG_LIMITS, fitText, MARKER_ROOM } from './limits.js';
+import { vulnerabilitySections } from './vulnerability-issue.js';
 
 /** A person's note, shown with the close (untrusted: escaped; Security Hub keeps it to 512 characters). */
 function noteLines(f: TextFormatter, reason: CloseReason): string[] {
@@ -24,7 +32,7 @@ export function buildCloseComment(
 ): string {
   const f = formatterFor(ctx.textFormattingRule);
   const { headline, because } = describeClose(reason);
-  const word = headline.toLowerCase();
+  const word = progressWord(reason, delivery.group?.kind);
   const closes = !progress || groupCloses(progress);
   const lines: string[] = [];
   if (!progress) {
@@ -38,16 +46,24 @@ export function buildCloseComment(
   lines.push(...noteLines(f, reason));
   if (progress) {
     const now = delivery.members.filter((member) => memberKey(member) !== delivery.deliveryKey);
+    const vulnerabilities = delivery.group?.kind === 'vulnerability';
+    const title = vulnerabilities
+      ? `${word.charAt(0).toUpperCase()}${word.slice(1)} now (${vulnerabilitiesText(now.length)})`
+      : `${headline} now (${plural(now.length, 'finding')})`;
     lines.push(
       '',
-      ...memberSections(f, `${headline} now (${plural(now.length, 'finding')})`, now, delivery.finding.title),
+      ...(vulnerabilities
+        ? vulnerabilitySections(f, title, now)
+        : memberSections(f, title, now, delivery.finding.title)),
     );
   }
   lines.push(
     '',
     closes
       ? 'securityhub-notifier closed this issue.'
-      : 'The issue stays open until every finding of the group is resolved.',
+      : delivery.group?.kind === 'vulnerability'
+        ? 'The issue stays open until every vulnerability of the resource is fixed.'
+        : 'The issue stays open until every finding of the group is resolved.',
   );
   while (lines.at(-1) === '') lines.pop();
   return fitText(`${lines.join('\n')}\n`, BACKLOG_LIMITS.comment - MARKER_ROOM, '');

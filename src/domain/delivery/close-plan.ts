@@ -9,6 +9,7 @@ import { buildDelivery, type Delivery, type Route } from './delivery.js';
 import { groupLabel } from './grouping.js';
 import type { FindingItem } from './ledger-items.js';
 import type { CloseReason } from './lifecycle.js';
+import { isVulnerabilityGroupKey, vulnerabilityGroupInfo } from './vulnerability-group.js';
 
 export interface ClosingFinding {
   finding: Finding;
@@ -53,13 +54,15 @@ export function planCloses(
       close: first.reason,
       ...(group
         ? {
-            group: {
-              key: target,
-              label: groupLabel(first.finding) ?? first.finding.title,
-              accountId: first.finding.accountId,
-              ...(first.finding.accountName ? { accountName: first.finding.accountName } : {}),
-              previousCount: 0,
-            },
+            group: isVulnerabilityGroupKey(target)
+              ? vulnerabilityGroupInfo(first.finding, target, 0)
+              : {
+                  key: target,
+                  label: groupLabel(first.finding) ?? first.finding.title,
+                  accountId: first.finding.accountId,
+                  ...(first.finding.accountName ? { accountName: first.finding.accountName } : {}),
+                  previousCount: 0,
+                },
           }
         : {}),
     });

@@ -7,6 +7,7 @@ import {
   findingKey,
 } from '../finding/finding.js';
 import type { SeverityLabel } from '../finding/severity.js';
+import type { Due } from '../policy/sla.js';
 import type { CloseReason } from './lifecycle.js';
 
 /**
@@ -62,6 +63,22 @@ export interface DeliveryMember {
   resources: FindingResource[];
   resourceCount: number;
   updatedAt: string;
+  /** A vulnerability finding's CVE, compact: a row of the vulnerability table. */
+  vulnerability?: MemberVulnerability;
+}
+
+/** The first CVE of a vulnerability finding and its first package; untrusted text, cut short. */
+export interface MemberVulnerability {
+  id: string;
+  package?: string;
+  installed?: string;
+  fixed?: string;
+  /** The product says an exploit is known. */
+  exploit?: boolean;
+  /** More CVEs the finding names, not shown in the row. */
+  moreCves?: number;
+  /** More packages the CVE is found in, not shown in the row. */
+  morePackages?: number;
 }
 
 export interface GroupInfo {
@@ -73,6 +90,10 @@ export interface GroupInfo {
   accountName?: string;
   /** Findings in the group before this delivery (0 when it opens the group). */
   previousCount: number;
+  /** Absent: a storm (a control or GuardDuty type). `vulnerability`: the CVEs of one resource. */
+  kind?: 'vulnerability';
+  /** A vulnerability group's resource. */
+  resource?: { type: string; id: string };
 }
 
 /** One copy of a finding, as one Security Hub reports it: what marking it needs. */
@@ -98,6 +119,8 @@ export interface Delivery {
   destinations: Destinations;
   /** A close: why. */
   close?: CloseReason;
+  /** The earliest due date of its findings (the policy's `sla`); absent when none applies. */
+  due?: Due;
 }
 
 /** Findings a suppression rule matched: the workflow marks them SUPPRESSED with a note naming the rule. */
@@ -203,7 +226,26 @@ export function toMember(finding: Finding, representativeTitle?: string): Delive
     updatedAt: finding.updatedAt,
   };
   if (finding.title !== representativeTitle) member.title = finding.title.slice(0, 300);
+  const vulnerability = memberVulnerability(finding);
+  if (vulnerability) member.vulnerability = vulnerability;
   return member;
+}
+
+/** The row a vulnerability finding adds to a table: its first CVE and that CVE's first package. */
+export function memberVulnerability(finding: Finding): MemberVulnerability | undefined {
+  const [first, ...rest] = finding.vulnerabilities ?? [];
+  if (!first) return undefined;
+  const [pkg, ...otherPackages] = first.packages;
+  const row: MemberVulnerability = { id: first.id.slice(0, 100) };
+  if (pkg) {
+    row.package = pkg.name.slice(0, 200);
+    if (pkg.version) row.installed = pkg.version.slice(0, 100);
+    if (pkg.fixedVersion) row.fixed = pkg.fixedVersion.slice(0, 100);
+  }
+  if (first.exploitAvailable !== undefined) row.exploit = first.exploitAvailable;
+  if (rest.length > 0) row.moreCves = rest.length;
+  if (otherPackages.length > 0) row.morePackages = otherPackages.length;
+  return row;
 }
 
 export interface DeliveryOptions {
@@ -212,6 +254,7 @@ export interface DeliveryOptions {
   group?: GroupInfo;
   kind?: DeliveryKind;
   close?: CloseReason;
+  due?: Due;
 }
 
 /**
@@ -240,5 +283,6 @@ export function buildDelivery(
   if (options.group) delivery.group = options.group;
   if (options.route) delivery.route = options.route;
   if (options.close) delivery.close = options.close;
+  if (options.due) delivery.due = options.due;
   return delivery;
 }

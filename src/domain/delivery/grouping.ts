@@ -1,5 +1,6 @@
 import type { Finding } from '../finding/finding.js';
 import { severityRank } from '../finding/severity.js';
+import { earliestDue, type SlaPolicy } from '../policy/sla.js';
 import {
   buildDelivery,
   type Delivery,
@@ -7,6 +8,13 @@ import {
   type Route,
   type WorkflowItem,
 } from './delivery.js';
+import {
+  defaultVulnerabilityGrouping,
+  isVulnerabilityGroupKey,
+  type VulnerabilityGrouping,
+  vulnerabilityGroupInfo,
+  vulnerabilityGroupKey,
+} from './vulnerability-group.js';
 
 export interface GroupingSettings {
   enabled: boolean;
@@ -14,6 +22,11 @@ export interface GroupingSettings {
   minFindings: number;
   /** An open group absorbs later findings of its key for this long after its last delivery. */
   windowMinutes: number;
+  /**
+   * Vulnerability grouping per route name (`default` for the default route); a route not listed
+   * groups as the storms do (`enabled`, `minFindings`), by resource and account.
+   */
+  vulnerabilities?: Readonly<Record<string, VulnerabilityGrouping>>;
 }
 
 export const DEFAULT_GROUPING: GroupingSettings = { enabled: true, minFindings: 3, windowMinutes: 60 };
@@ -51,6 +64,29 @@ export function groupKey(finding: Finding, route: Route | undefined): string | u
   return label ? `group|${finding.accountId}|${label}|${route?.name ?? 'default'}` : undefined;
 }
 
+/** A route's vulnerability grouping (the default route's when there is none). */
+export function vulnerabilityGroupingFor(
+  settings: GroupingSettings,
+  route: Route | undefined,
+): VulnerabilityGrouping {
+  return settings.vulnerabilities?.[route?.name ?? 'default'] ?? defaultVulnerabilityGrouping(settings);
+}
+
+/**
+ * The group a new finding joins, if any: its resource's vulnerability group when it is a
+ * vulnerability finding and its route groups them; else its storm's, when storms are on.
+ */
+export function groupKeyFor(
+  finding: Finding,
+  route: Route | undefined,
+  settings: GroupingSettings,
+): string | undefined {
+  const grouping = vulnerabilityGroupingFor(settings, route);
+  const vulnerability = vulnerabilityGroupKey(finding, route?.name ?? 'default', grouping);
+  if (vulnerability) return vulnerability;
+  return settings.enabled ? groupKey(finding, route) : undefined;
+}
+
 /**
  * The same control on the same resource in the same account and region: several standards
  * reporting one misconfiguration. Findings without a control or resource are never merged.
@@ -85,6 +121,8 @@ interface Unit {
   findings: Finding[];
   route?: Route;
   destinations: Destinations;
+  /** Its place in the batch. */
+  order: number;
 }
 
 export interface DeliveryPlan {
@@ -117,7 +155,12 @@ export function planDeliveries(
   openGroups: ReadonlyMap<string, OpenGroup>,
   settings: GroupingSettings,
   now: Date,
+  options: { sla?: SlaPolicy } = {},
 ): DeliveryPlan {
+  const due = (findings: readonly Finding[]) => {
+    const found = options.sla === undefined ? undefined : earliestDue(findings, options.sla);
+    return found ? { due: found } : {};
+  };
   const plan: DeliveryPlan = { deliveries: [], opens: [], retakes: [] };
   const units = new Map<string, Unit>();
   for (const candidate of candidates) {
@@ -140,16 +183,20 @@ export function planDeliveries(
         findings: [candidate.finding],
         destinations: candidate.destinations,
         ...(candidate.route ? { route: candidate.route } : {}),
+        order: units.size,
       });
     }
   }
 
   const byGroup = new Map<string, Unit[]>();
+  // Singles: the units no group could take, in batch order (vulnerability findings too few to group
+  // among them, as before there was vulnerability grouping), then the storm units too few to group.
   const singles: Unit[] = [];
+  const late: Unit[] = [];
   for (const unit of units.values()) {
     unit.findings.sort(bySeverity);
     const [first] = unit.findings;
-    const key = settings.enabled && first ? groupKey(first, unit.route) : undefined;
+    const key = first ? groupKeyFor(first, unit.route, settings) : undefined;
     if (!key) {
       singles.push(unit);
       continue;
@@ -161,38 +208,47 @@ export function planDeliveries(
     const open = openGroups.get(key);
     const appending = isOpen(open, settings, now);
     const retaking = isFailedOpening(open, settings, now);
-    if (!appending && !retaking && groupUnits.length < settings.minFindings) {
-      singles.push(...groupUnits);
+    const [firstUnit] = groupUnits;
+    const vulnerability = isVulnerabilityGroupKey(key);
+    const minFindings = vulnerability
+      ? vulnerabilityGroupingFor(settings, firstUnit?.route).minFindings
+      : settings.minFindings;
+    if (!appending && !retaking && groupUnits.length < minFindings) {
+      (vulnerability ? singles : late).push(...groupUnits);
       continue;
     }
     const findings = groupUnits.flatMap((unit) => unit.findings).sort(bySeverity);
     const [first] = findings;
     if (!first) continue;
-    const label = groupLabel(first) as string;
-    const [firstUnit] = groupUnits;
+    const previousCount = appending ? (open?.memberCount ?? 0) : 0;
     plan.deliveries.push(
       buildDelivery(findings, appending ? 'append' : 'new', {
         kind: 'group',
         destinations: union(groupUnits.map((unit) => unit.destinations)),
         ...(firstUnit?.route ? { route: firstUnit.route } : {}),
-        group: {
-          key,
-          label,
-          accountId: first.accountId,
-          ...(first.accountName ? { accountName: first.accountName } : {}),
-          previousCount: appending ? (open?.memberCount ?? 0) : 0,
-        },
+        ...due(findings),
+        group: vulnerability
+          ? vulnerabilityGroupInfo(first, key, previousCount)
+          : {
+              key,
+              label: groupLabel(first) as string,
+              accountId: first.accountId,
+              ...(first.accountName ? { accountName: first.accountName } : {}),
+              previousCount,
+            },
       }),
     );
     if (retaking) plan.retakes.push(key);
     else if (!appending) plan.opens.push(key);
   }
 
-  for (const unit of singles) {
+  singles.sort((a, b) => a.order - b.order);
+  for (const unit of [...singles, ...late]) {
     plan.deliveries.push(
       buildDelivery(unit.findings, 'new', {
         destinations: unit.destinations,
         ...(unit.route ? { route: unit.route } : {}),
+        ...due(unit.findings),
       }),
     );
   }

@@ -17,13 +17,13 @@ export const LEDGER_ATTRIBUTES = {
   issueUrl: 'issueUrl',
   issueId: 'issueId',
   filedAt: 'filedAt',
-  /** The delivery's severity label (`CRITICAL`…) and the issue's due date (YYYY-MM-DD), when filed. */
-  severity: 'severity',
-  dueDate: 'dueDate',
   slackChannel: 'slackChannel',
   slackTs: 'slackTs',
   /** The issue key the Slack message shows (it is updated when the issue is filed later). */
   messageIssueKey: 'messageIssueKey',
+  /** On the item holding an issue: its due date (`YYYY-MM-DD`, absent when `sla` is off) and its severity label. */
+  dueDate: 'dueDate',
+  severity: 'severity',
   notifiedAt: 'notifiedAt',
   findingUpdatedAt: 'findingUpdatedAt',
   deliveredWith: 'deliveredWith',
@@ -120,11 +120,13 @@ export interface FindingItem {
   issueUrl?: string;
   issueId?: number;
   filedAt?: string;
-  severity?: string;
-  dueDate?: string;
   slackChannel?: string;
   slackTs?: string;
   messageIssueKey?: string;
+  /** The issue's due date, `YYYY-MM-DD` (the policy's `sla`); absent when none applies. */
+  dueDate?: string;
+  /** The issue's severity label (a group's worst). */
+  severity?: string;
   /** When the delivery reached its destinations (the Slack message was posted). */
   notifiedAt?: string;
   /** The finding's UpdatedAt as last delivered: a NEW finding updated after it was reset (reopened). */

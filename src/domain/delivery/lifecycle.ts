@@ -83,6 +83,15 @@ function byWhom(reason: CloseReason): string {
   return reason.by ? ` by ${reason.by}` : '';
 }
 
+/**
+ * The word a group's closing progress is counted in: a vulnerability group's CVEs are `fixed`
+ * (unless suppressed), a storm's findings `resolved` or `suppressed`.
+ */
+export function progressWord(reason: CloseReason, groupKind?: 'vulnerability'): string {
+  if (groupKind === 'vulnerability' && reason.kind !== 'suppressed') return 'fixed';
+  return describeClose(reason).headline.toLowerCase();
+}
+
 /** The Backlog resolution a close sets: Won't Fix for a suppression, Fixed otherwise. */
 export function resolutionFor(reason: CloseReason): 'Fixed' | "Won't Fix" {
   return reason.kind === 'suppressed' ? "Won't Fix" : 'Fixed';

@@ -41,6 +41,8 @@ export interface VulnerabilityInfo {
   /** e.g. `CVE-2017-9735`. */
   id: string;
   packages: Array<{ name: string; version?: string; fixedVersion?: string }>;
+  /** The product says an exploit is known (ASFF `ExploitAvailable: YES`, OCSF `is_exploit_available`). */
+  exploitAvailable?: boolean;
 }
 
 /** Which Security Hub a finding came from: CSPM's ASFF or the new Security Hub's OCSF. */

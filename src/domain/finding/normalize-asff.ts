@@ -221,9 +221,31 @@ function readVulnerabilities(value: unknown): VulnerabilityInfo[] | undefined {
         if (fixedVersion) entry.fixedVersion = fixedVersion;
         return [entry];
       });
-    return [{ id, packages }];
+    const info: VulnerabilityInfo = { id, packages };
+    const exploit = str(vulnerability.ExploitAvailable);
+    if (exploit === 'YES' || exploit === 'NO') info.exploitAvailable = exploit === 'YES';
+    return [info];
   });
   return list.length > 0 ? list : undefined;
+}
+
+/**
+ * Trivy's ASFF template carries no `Vulnerabilities[]`: the CVE and the package are in the first
+ * resource's `Details.Other` (`CVE ID`, `PkgName`, `Installed Package`, `Patched Package`).
+ */
+function readTrivyVulnerability(resources: unknown): VulnerabilityInfo[] | undefined {
+  const [first] = Array.isArray(resources) ? resources : [];
+  const other = at(first, 'Details', 'Other');
+  const id = str(at(other, 'CVE ID'));
+  if (!id) return undefined;
+  const name = str(at(other, 'PkgName'));
+  if (!name) return [{ id, packages: [] }];
+  const entry: VulnerabilityInfo['packages'][number] = { name };
+  const version = str(at(other, 'Installed Package'));
+  const fixedVersion = str(at(other, 'Patched Package'));
+  if (version) entry.version = version;
+  if (fixedVersion) entry.fixedVersion = fixedVersion;
+  return [{ id, packages: [entry] }];
 }
 
 /**
@@ -344,7 +366,7 @@ export function normalizeFinding(raw: unknown, context: NormalizeContext): Findi
   const complianceStatus = str(at(raw, 'Compliance', 'Status'));
   if (complianceStatus) finding.complianceStatus = complianceStatus;
   if (product === 'GuardDuty') finding.guardDuty = readGuardDuty(raw, types);
-  const vulnerabilities = readVulnerabilities(raw.Vulnerabilities);
+  const vulnerabilities = readVulnerabilities(raw.Vulnerabilities) ?? readTrivyVulnerability(raw.Resources);
   if (vulnerabilities) finding.vulnerabilities = vulnerabilities;
   const remediationText = str(at(raw, 'Remediation', 'Recommendation', 'Text'));
   if (remediationText) finding.remediationText = remediationText;

@@ -446,7 +446,10 @@ function readVulnerabilities(value: unknown): VulnerabilityInfo[] | undefined {
       if (fixedVersion) entry.fixedVersion = fixedVersion;
       return [entry];
     });
-    return [{ id, packages }];
+    const info: VulnerabilityInfo = { id, packages };
+    if (typeof vulnerability.is_exploit_available === 'boolean')
+      info.exploitAvailable = vulnerability.is_exploit_available;
+    return [info];
   });
   return list.length > 0 ? list : undefined;
 }

@@ -3,6 +3,7 @@ import { DEFAULT_GROUPING, type GroupingSettings } from '../delivery/grouping.js
 import type { Finding } from '../finding/finding.js';
 import { toAsffResourceType } from '../finding/resource-type.js';
 import { isAtOrAbove, type SeverityLabel, severityRank } from '../finding/severity.js';
+import { DEFAULT_SLA_DAYS, type SlaPolicy } from './sla.js';
 import type { SlackActionsPolicy } from './slack-actions.js';
 
 /**
@@ -82,6 +83,8 @@ export interface NotificationPolicy {
   grouping: GroupingSettings;
   /** Who may act on findings from Slack (absent: `DEFAULT_SLACK_ACTIONS`, see `slackActionsOf`). */
   slackActions?: SlackActionsPolicy;
+  /** Remediation due dates: days per severity, or `off`. */
+  sla: SlaPolicy;
 }
 
 export type PolicyOutcome =
@@ -108,6 +111,7 @@ export function defaultPolicy(defaults: PolicyDefaults): NotificationPolicy {
       backlog: { projectKey: defaults.backlogProjectKey, issueTypeName: defaults.backlogIssueType },
     },
     grouping: { ...DEFAULT_GROUPING },
+    sla: DEFAULT_SLA_DAYS,
   };
 }
 

@@ -10,6 +10,11 @@ import {
   GROUP_LIMITS,
   type GroupMessageContext,
 } from './group-message.js';
+import {
+  buildSlackVulnerabilityMessage,
+  buildSlackVulnerabilityReply,
+  dueNotice,
+} from './vulnerability-message.js';
 
 /** The Slack message of any delivery: what the PostSlackMessage task posts. */
 export interface DeliveryMessageContext extends GroupMessageContext {
@@ -20,6 +25,8 @@ export interface DeliveryMessageContext extends GroupMessageContext {
    * the link once the issue exists.
    */
   issueProblem?: string;
+  /** Now, for the due date's "13 days" or "overdue by 3 days". */
+  now?: Date;
 }
 
 /** The line a message carries while its issue is owed. */
@@ -95,6 +102,20 @@ export function buildSlackDeliveryMessage(delivery: Delivery, ctx: DeliveryMessa
 }
 
 function renderDelivery(delivery: Delivery, ctx: DeliveryMessageContext): SlackMessage {
+  if (delivery.group?.kind === 'vulnerability' && delivery.mode === 'append')
+    return buildSlackVulnerabilityReply(delivery, ctx);
+  if (delivery.group?.kind === 'vulnerability' && delivery.mode === 'new')
+    return buildSlackVulnerabilityMessage(delivery, ctx);
+  const message = renderOther(delivery, ctx);
+  if (!delivery.due || delivery.mode !== 'new') return message;
+  try {
+    return withNotice(message, dueNotice(delivery.due, ctx.now));
+  } catch {
+    return message;
+  }
+}
+
+function renderOther(delivery: Delivery, ctx: DeliveryMessageContext): SlackMessage {
   if (delivery.mode === 'append') return buildSlackAppendReply(delivery, ctx);
   if (delivery.kind === 'group' && delivery.mode === 'new') return buildSlackGroupMessage(delivery, ctx);
   const single = buildSlackMessage(delivery.finding, {

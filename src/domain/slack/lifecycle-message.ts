@@ -5,7 +5,13 @@
  * line; links kept), and changed back when the finding reopens.
  */
 import type { Delivery } from '../delivery/delivery.js';
-import { type CloseProgress, type CloseReason, describeClose, groupCloses } from '../delivery/lifecycle.js';
+import {
+  type CloseProgress,
+  type CloseReason,
+  describeClose,
+  groupCloses,
+  progressWord,
+} from '../delivery/lifecycle.js';
 import { type ContextBlock, context, esc, type SlackMessage } from './blocks.js';
 
 /** The colours and markers of a message whose finding closed. */
@@ -26,7 +32,7 @@ export function buildCloseReply(
   progress?: CloseProgress,
 ): SlackMessage {
   const { headline, because } = describeClose(reason);
-  const word = headline.toLowerCase();
+  const word = progressWord(reason, delivery.group?.kind);
   const marker = reason.kind === 'suppressed' ? '🔕' : '✅';
   const title = !progress
     ? `*${headline}*`

@@ -69,6 +69,8 @@ export interface BacklogIssueRecord {
   categoryIds: number[];
   assigneeId?: number;
   customFields: Record<string, string | string[]>;
+  /** `yyyy-MM-dd`, as the API takes it. */
+  dueDate?: string;
   created: string;
   updated: string;
   /** Who last changed it (absent: the notifier's own user, through the API). */
@@ -252,7 +254,7 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
       versions: [],
       milestone: [],
       startDate: null,
-      dueDate: null,
+      dueDate: record.dueDate ? `${record.dueDate}T00:00:00Z` : null,
       estimatedHours: null,
       actualHours: null,
       parentIssueId: null,
@@ -332,7 +334,19 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
     const customFields = Object.fromEntries(
       Object.entries(params).filter(([key]) => /^customField_\d+/.test(key)),
     );
-    return { issueTypeId, priorityId, categoryIds, assigneeId, summary, customFields };
+    const dueDate = first(params.dueDate);
+    if (
+      dueDate !== undefined &&
+      dueDate !== '' &&
+      !(
+        /^\d{4}-\d{2}-\d{2}$/.test(dueDate) &&
+        Number.isFinite(Date.parse(`${dueDate}T00:00:00Z`)) &&
+        new Date(`${dueDate}T00:00:00Z`).toISOString().startsWith(dueDate)
+      )
+    ) {
+      throw invalid('dueDate must be yyyy-MM-dd.');
+    }
+    return { issueTypeId, priorityId, categoryIds, assigneeId, summary, customFields, dueDate };
   };
 
   const listIssues = (_: string[], { query }: Parsed) => {
@@ -367,6 +381,7 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
       categoryIds: changes.categoryIds,
       ...(changes.assigneeId !== undefined && { assigneeId: changes.assigneeId }),
       customFields: changes.customFields,
+      ...(changes.dueDate ? { dueDate: changes.dueDate } : {}),
       created,
       updated: created,
     };
@@ -406,6 +421,7 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
     change('assigner', 'assigneeId', changes.assigneeId, (id) =>
       id === undefined ? null : (users.find((user) => user.id === id)?.name ?? null),
     );
+    change('limitDate', 'dueDate', changes.dueDate || undefined);
     if (body.categoryId !== undefined) record.categoryIds = changes.categoryIds;
     Object.assign(record.customFields, changes.customFields);
     record.updated = now();
