@@ -55,6 +55,8 @@ const FUNCTIONS = {
     role: 'BacklogActivityRole',
     logGroup: 'BacklogActivityLogGroup',
   },
+  // The daily digest (test/template/digest.test.ts holds the rest of it).
+  digest: { id: 'DigestLambdaFunction', role: 'DigestRole', logGroup: 'DigestLogGroup' },
 } as const;
 type FunctionKey = keyof typeof FUNCTIONS;
 /** The functions the workflow invokes, in the order it does. */
@@ -297,7 +299,7 @@ describe('intake: EventBridge rule, buffer queue, dead-letter queue', () => {
 });
 
 describe('functions', () => {
-  it('are the six handlers, on nodejs24.x arm64, each with its own role', () => {
+  it('are the seven handlers, on nodejs24.x arm64, each with its own role', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(
       Object.values(FUNCTIONS)
@@ -314,6 +316,7 @@ describe('functions', () => {
       ['markFindings', 'mark-findings'],
       ['backlogWebhook', 'backlog-webhook'],
       ['backlogActivity', 'backlog-activity'],
+      ['digest', 'digest'],
     ] as const) {
       expect(resource(template, FUNCTIONS[fn].id).Properties.Handler, fn).toBe(
         `src/handlers/${handler}.handler`,
@@ -384,6 +387,8 @@ describe('ledger table', () => {
       AttributeDefinitions: [
         { AttributeName: 'findingKey', AttributeType: 'S' },
         { AttributeName: 'issueKey', AttributeType: 'S' },
+        { AttributeName: 'eventDay', AttributeType: 'S' },
+        { AttributeName: 'eventAt', AttributeType: 'S' },
       ],
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true },
@@ -637,7 +642,7 @@ describe('IAM', () => {
       );
     for (const entry of wildcards) {
       expect(entry).toMatch(
-        /^NotifyFindingsRole notify-findings: logs:\w+(,logs:\w+)*$|^MarkFindingsRole mark-findings: securityhub:BatchUpdateFindings$|Role [\w-]+: kms:Decrypt$|^DispatchRole dispatch: states:DescribeExecution$|^BacklogActivityRole backlog-activity: securityhub:(GetFindings|BatchUpdateFindings)$/,
+        /^NotifyFindingsRole notify-findings: logs:\w+(,logs:\w+)*$|^MarkFindingsRole mark-findings: securityhub:BatchUpdateFindings$|Role [\w-]+: kms:Decrypt$|^DispatchRole dispatch: states:DescribeExecution$|^BacklogActivityRole backlog-activity: securityhub:(GetFindings|BatchUpdateFindings)$|^DigestRole digest: securityhub:GetInsightResults,securityhub:DescribeSecurityHubV2,securityhub:GetAdhocInsightResults$/,
       );
     }
   });
@@ -745,7 +750,7 @@ describe('stage parameters', () => {
       },
     });
     expect(Object.keys(decrypt?.Condition as object)).toEqual(['StringEquals']);
-    // The other task keeps its SSM parameter; no other role may read the secret.
+    // The other task keeps its SSM parameter; no other role than the token's two readers may read the secret.
     expect(allowedActions(configured, FUNCTIONS.fileBacklogIssue.role).get('ssm:GetParameter')).toEqual([
       {
         'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/securityhub-notifier/dev/backlog-api-key`,
@@ -754,7 +759,10 @@ describe('stage parameters', () => {
     const readers = policyStatements(configured)
       .filter(({ statement }) => JSON.stringify(statement).includes('secretsmanager'))
       .map(({ where }) => where);
-    expect([...new Set(readers)]).toEqual(['PostSlackMessageRole read-slack-token']);
+    expect([...new Set(readers)].sort()).toEqual([
+      'DigestRole read-slack-token',
+      'PostSlackMessageRole read-slack-token',
+    ]);
     for (const fn of Object.keys(FUNCTIONS) as FunctionKey[]) {
       expect(
         Object.keys(environment(fn, configured)).filter((name) => FORBIDDEN_ENVIRONMENT.test(name)),
