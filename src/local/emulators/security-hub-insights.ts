@@ -469,6 +469,8 @@ function statistics(body: Record<string, unknown>, findings: Finding[]) {
       const field = String(rule.GroupByField ?? '');
       if (!GROUP_BY_FIELDS.has(field))
         throw validation(`GroupByRules[${index}].GroupByField ${field} is not valid`);
+      // The filters are checked whether or not any finding is there to match them.
+      findingMatches({}, rule.Filters, `GroupByRules[${index}].Filters`);
       const counts = new Map<string, number>();
       for (const finding of findings) {
         if (!findingMatches(finding, rule.Filters, `GroupByRules[${index}].Filters`)) continue;
