@@ -314,7 +314,9 @@ const digestSchema = slackSchema.extend({
 export function loadDigestSettings(env: Env) {
   const parsed = parse(digestSchema, env);
   const insightArns = parsed.DIGEST_INSIGHT_ARNS ?? {};
-  const missing = [...SEVERITY_LABELS, 'SUPPRESSED' as const].filter((subject) => !insightArns[subject]);
+  const missing = [...[...SEVERITY_LABELS].reverse(), 'SUPPRESSED' as const].filter(
+    (subject) => !insightArns[subject],
+  );
   if (env.AWS_LAMBDA_FUNCTION_NAME && parsed.DIGEST_COUNTS !== 'statistics-v2' && missing.length > 0) {
     throw new ConfigError(
       `DIGEST_INSIGHT_ARNS: required in Lambda, with an ARN for each of ${missing.join(', ')} (the stack sets it)`,
