@@ -331,30 +331,27 @@ const GROUP_BY_FIELDS = new Set([
 
 /** Every value at a dotted path; arrays on the way are walked (`resources.uid`: each resource's). */
 export function valuesAt(value: unknown, path: string): unknown[] {
-  let current: unknown[] = [value];
-  for (const part of path.split('.')) {
-    current = current.flatMap((node) => {
-      const items = Array.isArray(node) ? node : [node];
-      return items.flatMap((item) =>
-        typeof item === 'object' && item !== null && part in item ? [(item as Finding)[part]] : [],
-      );
-    });
+  let parts = PATHS.get(path);
+  if (!parts) {
+    parts = path.split('.');
+    PATHS.set(path, parts);
   }
-  return current
-    .flatMap((node) => (Array.isArray(node) ? node : [node]))
-    .filter((v) => v !== undefined && v !== null);
+  const found: unknown[] = [];
+  const walk = (node: unknown, depth: number): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item, depth);
+      return;
+    }
+    if (depth === parts.length) {
+      if (node !== undefined && node !== null) found.push(node);
+      return;
+    }
+    if (typeof node === 'object' && node !== null) walk((node as Finding)[parts[depth] as string], depth + 1);
+  };
+  walk(value, 0);
+  return found;
 }
-
-type Composite = {
-  Operator?: unknown;
-  StringFilters?: unknown;
-  NumberFilters?: unknown;
-  BooleanFilters?: unknown;
-  DateFilters?: unknown;
-  MapFilters?: unknown;
-  IpFilters?: unknown;
-  NestedCompositeFilters?: unknown;
-};
+const PATHS = new Map<string, string[]>();
 
 const operatorOf = (value: unknown, where: string): 'AND' | 'OR' => {
   if (value === undefined) return 'AND';
@@ -362,96 +359,95 @@ const operatorOf = (value: unknown, where: string): 'AND' | 'OR' => {
   throw validation(`${where}: the operator must be AND or OR`);
 };
 
-function stringTest(values: unknown[], filter: StringFilter, where: string): boolean {
+type Predicate = (finding: Finding) => boolean;
+const list = (value: unknown) => (Array.isArray(value) ? (value as Array<Record<string, unknown>>) : []);
+const combine = (tests: Predicate[], operator: 'AND' | 'OR'): Predicate => {
+  if (tests.length === 0) return () => true;
+  return operator === 'OR' ? (f) => tests.some((test) => test(f)) : (f) => tests.every((test) => test(f));
+};
+
+/** A string filter as a test of a finding; checked once, when the request is read. */
+function stringTest(field: string, filter: StringFilter, where: string): Predicate {
   const expected = filter.Value;
   const comparison = String(filter.Comparison ?? '');
   if (typeof expected !== 'string' || !STRING_COMPARISONS.has(comparison)) {
     throw validation(`${where}: a string filter needs a Value and a Comparison`);
   }
-  const texts = values.map((v) => String(v));
-  const words = (text: string) => text.split(/[^\p{L}\p{N}_]+/u);
   const one = (text: string): boolean => {
     if (comparison === 'EQUALS' || comparison === 'NOT_EQUALS') return text === expected;
     if (comparison === 'PREFIX' || comparison === 'PREFIX_NOT_EQUALS') return text.startsWith(expected);
-    if (comparison === 'CONTAINS_WORD') return words(text).includes(expected);
+    if (comparison === 'CONTAINS_WORD') return text.split(/[^\p{L}\p{N}_]+/u).includes(expected);
     return text.includes(expected);
   };
+  const any = (finding: Finding) => valuesAt(finding, field).some((value) => one(String(value)));
   // A negative comparison holds when no value matches (a missing field included).
-  return comparison.includes('NOT_') ? !texts.some(one) : texts.some(one);
+  return comparison.includes('NOT_') ? (finding) => !any(finding) : any;
 }
 
-function numberTest(values: unknown[], filter: Record<string, unknown>, where: string): boolean {
-  const bounds = ['Eq', 'Gt', 'Gte', 'Lt', 'Lte'].filter((key) => filter[key] !== undefined);
+function numberTest(field: string, filter: Record<string, unknown>, where: string): Predicate {
+  const bounds = ['Eq', 'Gt', 'Gte', 'Lt', 'Lte']
+    .filter((key) => filter[key] !== undefined)
+    .map((key) => [key, Number(filter[key])] as const);
   if (bounds.length === 0) throw validation(`${where}: a number filter needs Eq, Gt, Gte, Lt or Lte`);
-  return values.some((raw) => {
-    const n = Number(raw);
-    if (!Number.isFinite(n)) return false;
-    return bounds.every((key) => {
-      const bound = Number(filter[key]);
+  const holds = (n: number) =>
+    bounds.every(([key, bound]) => {
       if (key === 'Eq') return n === bound;
       if (key === 'Gt') return n > bound;
       if (key === 'Gte') return n >= bound;
       if (key === 'Lt') return n < bound;
       return n <= bound;
     });
-  });
+  return (finding) =>
+    valuesAt(finding, field).some((raw) => Number.isFinite(Number(raw)) && holds(Number(raw)));
 }
 
-function compositeMatches(finding: Finding, composite: Composite, where: string, depth: number): boolean {
+/** A composite filter (and its nested ones, three layers at most) compiled into one test. */
+function compileComposite(composite: Record<string, unknown>, where: string, depth: number): Predicate {
   for (const unsupported of ['DateFilters', 'MapFilters', 'IpFilters'] as const) {
-    if (Array.isArray(composite[unsupported]) && (composite[unsupported] as unknown[]).length > 0) {
+    if (list(composite[unsupported]).length > 0) {
       throw validation(`${where}.${unsupported}: the emulator does not evaluate these filters`);
     }
   }
-  const list = (value: unknown) => (Array.isArray(value) ? (value as Array<Record<string, unknown>>) : []);
-  const results: boolean[] = [];
-  for (const [i, entry] of list(composite.StringFilters).entries()) {
-    const field = String(entry.FieldName ?? '');
-    results.push(
+  const tests: Predicate[] = [
+    ...list(composite.StringFilters).map((entry, i) =>
       stringTest(
-        valuesAt(finding, field),
+        String(entry.FieldName ?? ''),
         (entry.Filter ?? {}) as StringFilter,
         `${where}.StringFilters[${i}]`,
       ),
-    );
-  }
-  for (const [i, entry] of list(composite.NumberFilters).entries()) {
-    const field = String(entry.FieldName ?? '');
-    results.push(
+    ),
+    ...list(composite.NumberFilters).map((entry, i) =>
       numberTest(
-        valuesAt(finding, field),
+        String(entry.FieldName ?? ''),
         (entry.Filter ?? {}) as Record<string, unknown>,
         `${where}.NumberFilters[${i}]`,
       ),
-    );
-  }
-  for (const entry of list(composite.BooleanFilters)) {
-    const expected = (entry.Filter as { Value?: unknown } | undefined)?.Value;
-    results.push(valuesAt(finding, String(entry.FieldName ?? '')).some((v) => v === expected));
-  }
+    ),
+    ...list(composite.BooleanFilters).map((entry): Predicate => {
+      const expected = (entry.Filter as { Value?: unknown } | undefined)?.Value;
+      const field = String(entry.FieldName ?? '');
+      return (finding) => valuesAt(finding, field).some((value) => value === expected);
+    }),
+  ];
   const nested = list(composite.NestedCompositeFilters);
   if (nested.length > 0 && depth >= 2) throw validation(`${where}: filters nest at most three layers`);
-  for (const [i, child] of nested.entries()) {
-    results.push(
-      compositeMatches(finding, child as Composite, `${where}.NestedCompositeFilters[${i}]`, depth + 1),
-    );
-  }
-  if (results.length === 0) return true;
-  return operatorOf(composite.Operator, where) === 'OR' ? results.some(Boolean) : results.every(Boolean);
+  tests.push(
+    ...nested.map((child, i) => compileComposite(child, `${where}.NestedCompositeFilters[${i}]`, depth + 1)),
+  );
+  return combine(tests, operatorOf(composite.Operator, where));
 }
 
-function findingMatches(finding: Finding, filters: unknown, where: string): boolean {
-  if (filters === undefined) return true;
+/** `OcsfFindingFilters` compiled into a test (absent: every finding). */
+function compileFilters(filters: unknown, where: string): Predicate {
+  if (filters === undefined) return () => true;
   const { CompositeFilters, CompositeOperator } = filters as {
     CompositeFilters?: unknown;
     CompositeOperator?: unknown;
   };
-  const composites = Array.isArray(CompositeFilters) ? (CompositeFilters as Composite[]) : [];
-  if (composites.length === 0) return true;
-  const results = composites.map((c, i) =>
-    compositeMatches(finding, c, `${where}.CompositeFilters[${i}]`, 1),
+  const composites = list(CompositeFilters).map((c, i) =>
+    compileComposite(c, `${where}.CompositeFilters[${i}]`, 1),
   );
-  return operatorOf(CompositeOperator, where) === 'OR' ? results.some(Boolean) : results.every(Boolean);
+  return combine(composites, operatorOf(CompositeOperator, where));
 }
 
 function statistics(body: Record<string, unknown>, findings: Finding[]) {
@@ -469,11 +465,11 @@ function statistics(body: Record<string, unknown>, findings: Finding[]) {
       const field = String(rule.GroupByField ?? '');
       if (!GROUP_BY_FIELDS.has(field))
         throw validation(`GroupByRules[${index}].GroupByField ${field} is not valid`);
-      // The filters are checked whether or not any finding is there to match them.
-      findingMatches({}, rule.Filters, `GroupByRules[${index}].Filters`);
+      // Checked when the request is read, whether or not any finding is there to match them.
+      const matches = compileFilters(rule.Filters, `GroupByRules[${index}].Filters`);
       const counts = new Map<string, number>();
       for (const finding of findings) {
-        if (!findingMatches(finding, rule.Filters, `GroupByRules[${index}].Filters`)) continue;
+        if (!matches(finding)) continue;
         for (const value of new Set(valuesAt(finding, field).map(String)))
           counts.set(value, (counts.get(value) ?? 0) + 1);
       }
