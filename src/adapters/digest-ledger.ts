@@ -133,9 +133,11 @@ export class DigestLedgerStore implements DigestLedger {
     return open;
   }
 
+  /** Only findings' and groups' items hold issues (and only those may the digest's role read). */
   async issueRefs(keys: readonly string[]): Promise<Map<string, IssueRef>> {
     const refs = new Map<string, IssueRef>();
-    for (const [key, item] of await this.ledger.getMany(keys)) {
+    const holders = keys.filter((key) => key.startsWith('arn:') || key.startsWith('group|'));
+    for (const [key, item] of await this.ledger.getMany(holders)) {
       if (item.issueKey)
         refs.set(key, { key: item.issueKey, ...(item.issueUrl ? { url: item.issueUrl } : {}) });
     }
