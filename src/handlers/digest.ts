@@ -34,21 +34,12 @@ export function makeHandler(deps: DigestDeps) {
     async (event: DigestEvent | undefined, context) => {
       const { ports, options } = deps.setup();
       const scheduled = typeof event?.scheduledTime === 'string' ? event.scheduledTime : undefined;
-      const outcome = await postDigest(
-        {
-          run: scheduled ?? `manual:${context.awsRequestId}`,
-          attempt: context.awsRequestId,
-          dryRun: event?.dryRun === true,
-        },
-        options,
-        ports,
+      const run = scheduled ?? `manual:${context.awsRequestId}`;
+      const request = { run, attempt: context.awsRequestId, dryRun: event?.dryRun === true };
+      const outcome = await postDigest(request, options, ports);
+      return outcome.posts.map(({ channel, posted, ts, text }) =>
+        posted === 'dry-run' ? { channel, posted, text } : { channel, posted, ts },
       );
-      return outcome.posts.map(({ channel, posted, ts, text }) => ({
-        channel,
-        posted,
-        ...(ts ? { ts } : {}),
-        ...(posted === 'dry-run' ? { text } : {}),
-      }));
     },
     deps.setup,
   );
