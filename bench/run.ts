@@ -10,6 +10,7 @@ import { type BundleFigures, packageAndMeasure } from './bundle.js';
 import { measureChurn, renderChurn } from './churn.js';
 import { type ColdStartFigures, measureColdStarts, unpackArtifacts } from './cold-start.js';
 import { duration, type FunctionKey, kb, REPO, round, run, table } from './common.js';
+import { measureDigest, renderDigest } from './digest.js';
 import {
   BACKLOG_WRITES_PER_MINUTE,
   BATCH_UPDATE_FINDINGS_PER_SECOND,
@@ -148,6 +149,18 @@ async function main(): Promise<void> {
   progress('vulnerability storm: 1,000 CVE findings over 20 images in 2 accounts ...');
   const vulnerabilities = await countVulnerabilityStorm();
   targets.push(...vulnerabilityTargets(vulnerabilities));
+  progress('daily digest: 100,000 active findings over 200 accounts, beside paging GetFindings ...');
+  const digest = await measureDigest();
+  for (const run of digest.runs.slice(1)) {
+    const met = run.securityHubCalls <= digest.target;
+    targets.push({
+      name: `digest, ${run.label}`,
+      target: `<= ${digest.target} Security Hub calls`,
+      result: `${run.securityHubCalls} calls, ${run.wallMs} ms (paging GetFindings: ${digest.paging.calls} calls)`,
+      met,
+      ...(met ? {} : { gap: `${run.securityHubCalls - digest.target} calls over` }),
+    });
+  }
 
   const report = render({
     bundles,
@@ -164,6 +177,7 @@ async function main(): Promise<void> {
     report.replace('\n## Targets\n', `\n${renderVulnerabilityStorm(vulnerabilities)}\n\n## Targets\n`),
   );
   console.log(renderChurn(churn));
+  console.log(renderDigest(digest));
 
   const results = {
     command: 'npm run bench',
@@ -222,6 +236,11 @@ async function main(): Promise<void> {
         batchUpdateFindingsPerSecond: BATCH_UPDATE_FINDINGS_PER_SECOND,
       },
       designs: drains.map((d) => ({ ...d, seconds: round(d.seconds) })),
+    },
+    digest: {
+      setup:
+        'startSandbox (embedded emulators), findings seeded in process (importFindings/importFindingsV2), postDigest through digestSetup with the real clients; Security Hub calls from the emulator call log (bench/digest.ts)',
+      ...digest,
     },
   };
   const resultsFile = join(REPO, 'bench', 'results.json');

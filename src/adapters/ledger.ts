@@ -38,6 +38,7 @@ import {
   type GroupItem,
   LEDGER_ISSUE_INDEX,
   type LifecycleEventItem,
+  OPEN_ISSUES_DAY,
 } from '../domain/delivery/ledger-items.js';
 import {
   type CloseProgress,
@@ -211,6 +212,7 @@ export class Ledger
       ExpressionAttributeNames: { '#status': A.status },
       ExpressionAttributeValues: { ':filed': 'FILED', ':claimed': 'CLAIMED', ':posted': 'POSTED' },
     }).catch(ignoreConditionFailure);
+    await this.markIssueOpen([key]);
   }
 
   async recordDue(key: string, due: IssueDue): Promise<void> {
@@ -289,6 +291,7 @@ export class Ledger
           ExpressionAttributeValues: { ':minus': -1 },
         });
       }
+      await this.markIssueOpen([key]);
       await this.recordEvents(
         [{ kind: 'reopened', finding: key, detail: { updatedAt: findingUpdatedAt } }],
         now,
@@ -406,7 +409,7 @@ export class Ledger
     const state = stateAfter(reason);
     await inParallel([...new Set(memberKeys)], (key) =>
       this.update(key, {
-        UpdateExpression: `SET ${A.lifecycle} = :state, ${A.closedAt} = :at, ${A.closedBecause} = :because${reason.by ? `, ${A.closedBy} = :by` : ''}`,
+        UpdateExpression: `SET ${A.lifecycle} = :state, ${A.closedAt} = :at, ${A.closedBecause} = :because${reason.by ? `, ${A.closedBy} = :by` : ''} REMOVE ${A.eventDay}, ${A.eventAt}`,
         ConditionExpression: `attribute_exists(${A.key})`,
         ExpressionAttributeValues: {
           ':state': state,
@@ -424,6 +427,8 @@ export class Ledger
           because: because.slice(0, 1000),
           deliveryKey,
           ...(reason.by ? { by: reason.by.slice(0, 256) } : {}),
+          ...(reason.note ? { note: reason.note.slice(0, 1000) } : {}),
+          ...(reason.until ? { until: reason.until } : {}),
         },
       })),
       now,
@@ -608,6 +613,7 @@ export class Ledger
         ignoreConditionFailure(error);
       }
     });
+    await this.markIssueOpen(reopened);
     await this.recordEvents(
       reopened.map((key) => ({ kind: 'reopened', finding: key, detail: why })),
       now,
@@ -760,6 +766,20 @@ export class Ledger
       UpdateExpression: `SET ${A.lastActivityAt} = :now, ${A.expiresAt} = :exp ADD ${A.memberCount} :count`,
       ExpressionAttributeValues: { ':now': now.toISOString(), ':count': count, ':exp': this.expiry(now) },
     });
+  }
+
+  /**
+   * The items among `keys` that hold an issue (they carry `filedAt`) are open: in the `byDay` index
+   * under the pseudo-day `OPEN_ISSUES_DAY`, sorted by when filed, until recordClosed takes them out.
+   */
+  private async markIssueOpen(keys: readonly string[]): Promise<void> {
+    await inParallel([...new Set(keys)], (key) =>
+      this.update(key, {
+        UpdateExpression: `SET ${A.eventDay} = :open, ${A.eventAt} = ${A.filedAt}`,
+        ConditionExpression: `attribute_exists(${A.filedAt})`,
+        ExpressionAttributeValues: { ':open': OPEN_ISSUES_DAY },
+      }).catch(ignoreConditionFailure),
+    );
   }
 
   private update(key: string, update: Update) {

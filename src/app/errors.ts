@@ -152,6 +152,15 @@ export class SecurityHubRequestError extends Error {
   override readonly name = 'SecurityHubRequestError';
 }
 
+/**
+ * An insight of the daily digest that Security Hub cannot read (deleted, changed to group by
+ * something else): names the insight and what to do. The digest is no workflow task: outside the
+ * catalogue below, it fails the invocation (an alarm).
+ */
+export class SecurityHubInsightError extends Error {
+  override readonly name = 'SecurityHubInsightError';
+}
+
 /** The seconds an error asks to wait, when it says. */
 export function retryAfterOf(error: unknown): number | undefined {
   const seconds = (error as RetryAfter | undefined)?.retryAfterSeconds;

@@ -8,6 +8,8 @@ import type { OpenGroup } from '../domain/delivery/grouping.js';
 import type { FindingItem } from '../domain/delivery/ledger-items.js';
 import type { CloseProgress, CloseReason } from '../domain/delivery/lifecycle.js';
 import type { FindingState } from '../domain/delivery/tracker-lifecycle.js';
+import type { CountsSnapshot } from '../domain/digest/counts.js';
+import type { DigestEventRecord, IssueRef, OpenIssue, StoredDigest } from '../domain/digest/digest.js';
 import type { QueuedSlackAction } from '../domain/slack/interaction.js';
 
 export type { Delivery, Suppression, WorkflowInput, WorkflowItem };
@@ -430,4 +432,25 @@ export interface SlackActionTracker extends Pick<IssueTracker, 'project' | 'hasC
   remark(issueKey: string, comment: string, marker: string): Promise<void>;
   /** The users of a project (cached by the adapter). */
   projectUsers(projectKey: string): Promise<TrackerUser[]>;
+}
+
+// --- the daily digest ----------------------------------------------------------------------------
+
+/** Security Hub's own aggregation: active findings by account and severity, and the suppressed. */
+export interface FindingCounter {
+  read(): Promise<CountsSnapshot>;
+}
+
+/** What the digest reads from and records in the ledger; its posts are claimed like any effect. */
+export interface DigestLedger extends EffectLedger {
+  /** The last digest posted (what its changes are since), if any. */
+  lastDigest(): Promise<StoredDigest | undefined>;
+  /** This digest is posted: the next one compares with it (an older run never overwrites a newer). */
+  recordDigest(digest: StoredDigest): Promise<void>;
+  /** The lifecycle events after `since` and at or before `until`, by the `byDay` index. */
+  eventsBetween(since: Date, until: Date): Promise<DigestEventRecord[]>;
+  /** The open issues, by the `byDay` index (its pseudo-day of open issues). */
+  openIssues(): Promise<OpenIssue[]>;
+  /** The issue each ledger item went to (items without one are left out). */
+  issueRefs(keys: readonly string[]): Promise<Map<string, IssueRef>>;
 }

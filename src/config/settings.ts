@@ -1,5 +1,7 @@
 import * as z from 'zod';
 import { ConfigError } from '../app/errors.js';
+import { DEFAULT_LIST_ITEMS } from '../domain/digest/digest-sections.js';
+import { DEFAULT_TABLE_ACCOUNTS, MAX_TABLE_ACCOUNTS } from '../domain/digest/digest-table.js';
 import { SEVERITY_LABELS } from '../domain/finding/severity.js';
 import { DEFAULT_LEDGER_TABLE, DEFAULT_MIN_SEVERITY, DEFAULT_POLICY_FILE } from './constants.js';
 
@@ -321,3 +323,67 @@ export function loadSweepSettings(env: Env) {
   );
   return { ledgerTable: parsed.LEDGER_TABLE, lookBackDays: parsed.SWEEP_LOOK_BACK_DAYS };
 }
+
+// --- the daily digest ------------------------------------------------------------------------------
+
+const timeZone = nonEmpty.refine((zone) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone, e.g. Asia/Tokyo');
+
+const digestSchema = slackSchema.extend({
+  HOME_REGION: nonEmpty.optional(),
+  AWS_REGION: nonEmpty.optional(),
+  ACCOUNT_NAMES: accountNames,
+  NOTIFICATION_POLICY_FILE: nonEmpty.default(DEFAULT_POLICY_FILE),
+  /** Where the counts come from: `auto` (the new Security Hub when it is enabled), `insights`, `statistics-v2`. */
+  DIGEST_COUNTS: z.enum(['auto', 'insights', 'statistics-v2']).default('auto'),
+  /** The six insights' ARNs (the stack sets it); locally they are found or created by name. */
+  DIGEST_INSIGHT_ARNS: jsonSetting(
+    z.partialRecord(
+      z.enum([...SEVERITY_LABELS, 'SUPPRESSED']),
+      z.string().regex(/^arn:aws[\w-]*:securityhub:/, 'each value is an insight ARN'),
+    ),
+    '{"CRITICAL":"arn:aws:securityhub:…:insight/…"}',
+  ),
+  DIGEST_TABLE_ACCOUNTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_TABLE_ACCOUNTS)
+    .default(DEFAULT_TABLE_ACCOUNTS),
+  DIGEST_LIST_ITEMS: z.coerce.number().int().min(1).max(50).default(DEFAULT_LIST_ITEMS),
+  DIGEST_ROUTE_CHANNELS: z.enum(['true', 'false']).default('false'),
+  DIGEST_TIME_ZONE: timeZone.default('UTC'),
+});
+
+/** The digest function (and `npm run digest`): Slack, the ledger, where the counts come from, the layout. */
+export function loadDigestSettings(env: Env) {
+  const parsed = parse(digestSchema, env);
+  const insightArns = parsed.DIGEST_INSIGHT_ARNS ?? {};
+  const missing = [...[...SEVERITY_LABELS].reverse(), 'SUPPRESSED' as const].filter(
+    (subject) => !insightArns[subject],
+  );
+  if (env.AWS_LAMBDA_FUNCTION_NAME && parsed.DIGEST_COUNTS !== 'statistics-v2' && missing.length > 0) {
+    throw new ConfigError(
+      `DIGEST_INSIGHT_ARNS: required in Lambda, with an ARN for each of ${missing.join(', ')} (the stack sets it)`,
+    );
+  }
+  return {
+    ...loadSlackSettings(env),
+    homeRegion: parsed.HOME_REGION ?? parsed.AWS_REGION ?? 'us-east-1',
+    accountNames: parsed.ACCOUNT_NAMES,
+    policyFile: parsed.NOTIFICATION_POLICY_FILE,
+    counts: parsed.DIGEST_COUNTS,
+    ...(Object.keys(insightArns).length > 0 ? { insightArns } : {}),
+    maxAccounts: parsed.DIGEST_TABLE_ACCOUNTS,
+    listItems: parsed.DIGEST_LIST_ITEMS,
+    routeChannels: parsed.DIGEST_ROUTE_CHANNELS === 'true',
+    timeZone: parsed.DIGEST_TIME_ZONE,
+  };
+}
+export type DigestSettings = ReturnType<typeof loadDigestSettings>;

@@ -75,6 +75,8 @@ const FUNCTIONS = {
     role: 'SweepSuppressionsRole',
     logGroup: 'SweepSuppressionsLogGroup',
   },
+  // The daily digest (test/template/digest.test.ts holds the rest of it).
+  digest: { id: 'DigestLambdaFunction', role: 'DigestRole', logGroup: 'DigestLogGroup' },
 } as const;
 type FunctionKey = keyof typeof FUNCTIONS;
 /** The functions the workflow invokes, in the order it does. */
@@ -317,7 +319,7 @@ describe('intake: EventBridge rule, buffer queue, dead-letter queue', () => {
 });
 
 describe('functions', () => {
-  it('are the nine handlers, on nodejs24.x arm64, each with its own role', () => {
+  it('are the ten handlers, on nodejs24.x arm64, each with its own role', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(
       Object.values(FUNCTIONS)
@@ -337,6 +339,7 @@ describe('functions', () => {
       ['slackActions', 'slack-actions'],
       ['slackAction', 'slack-action'],
       ['sweepSuppressions', 'sweep-suppressions'],
+      ['digest', 'digest'],
     ] as const) {
       expect(resource(template, FUNCTIONS[fn].id).Properties.Handler, fn).toBe(
         `src/handlers/${handler}.handler`,
@@ -407,6 +410,8 @@ describe('ledger table', () => {
       AttributeDefinitions: [
         { AttributeName: 'findingKey', AttributeType: 'S' },
         { AttributeName: 'issueKey', AttributeType: 'S' },
+        { AttributeName: 'eventDay', AttributeType: 'S' },
+        { AttributeName: 'eventAt', AttributeType: 'S' },
       ],
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true },
@@ -665,7 +670,7 @@ describe('IAM', () => {
       );
     for (const entry of wildcards) {
       expect(entry).toMatch(
-        /^NotifyFindingsRole notify-findings: logs:\w+(,logs:\w+)*$|^MarkFindingsRole mark-findings: securityhub:BatchUpdateFindings$|Role [\w-]+: kms:Decrypt$|^DispatchRole dispatch: states:DescribeExecution$|^(BacklogActivityRole backlog-activity|SlackActionRole slack-action|SweepSuppressionsRole sweep-suppressions): securityhub:(GetFindings|GetFindings,securityhub:GetFindingsV2|BatchUpdateFindings)$/,
+        /^NotifyFindingsRole notify-findings: logs:\w+(,logs:\w+)*$|^MarkFindingsRole mark-findings: securityhub:BatchUpdateFindings$|Role [\w-]+: kms:Decrypt$|^DispatchRole dispatch: states:DescribeExecution$|^(BacklogActivityRole backlog-activity|SlackActionRole slack-action|SweepSuppressionsRole sweep-suppressions): securityhub:(GetFindings|GetFindings,securityhub:GetFindingsV2|BatchUpdateFindings)$|^DigestRole digest: securityhub:GetInsightResults,securityhub:DescribeSecurityHubV2,securityhub:GetAdhocInsightResults$/,
       );
     }
   });
@@ -820,6 +825,7 @@ describe('stage parameters', () => {
       .map(({ where }) => where);
     expect([...new Set(readers)].sort()).toEqual([
       'BacklogActivityRole read-slack-token',
+      'DigestRole read-slack-token',
       'PostSlackMessageRole read-slack-token',
       'SlackActionRole read-slack-token',
       'SlackActionsRole read-slack-token',

@@ -42,7 +42,8 @@ export const LEDGER_ATTRIBUTES = {
   /** The issue or the message was deleted (recorded, nothing retried). */
   issueGoneAt: 'issueGoneAt',
   messageGoneAt: 'messageGoneAt',
-  // Lifecycle event items (`event|…`), for the digest: by day, then time.
+  // Lifecycle event items (`event|…`), for the digest: by day, then time. The item holding an open
+  // issue carries them too (`OPEN_ISSUES_DAY`, its `filedAt`): the `byDay` index lists open issues.
   eventDay: 'eventDay',
   eventAt: 'eventAt',
   eventKind: 'eventKind',
@@ -84,6 +85,11 @@ export const LEDGER_ATTRIBUTES = {
   acknowledgedAt: 'acknowledgedAt',
   suppressedUntil: 'suppressedUntil',
   dueFindings: 'dueFindings',
+  // The last digest posted (`digest|last`): when, which run, the counts it showed.
+  digestAt: 'digestAt',
+  digestRun: 'digestRun',
+  digestCounts: 'digestCounts',
+  digestSuppressed: 'digestSuppressed',
 } as const;
 
 export type LedgerAttribute = (typeof LEDGER_ATTRIBUTES)[keyof typeof LEDGER_ATTRIBUTES];
@@ -220,6 +226,21 @@ export function activityKey(activityId: number | string): string {
  * and a group's. An issue's findings are found by it when Backlog says the issue changed.
  */
 export const LEDGER_ISSUE_INDEX = 'byIssueKey';
+
+/**
+ * The sparse index of the digest, by `eventDay` then `eventAt`, holding two kinds of item (one
+ * index, so a stack deployed before it gains it in one update: CloudFormation adds one index an
+ * update):
+ * - lifecycle events (`event|…`) under their UTC day (YYYY-MM-DD), by time;
+ * - the item an open issue was filed under (a finding's or a storm group's, the one with `filedAt`)
+ *   under the pseudo-day `OPEN_ISSUES_DAY`, by `filedAt`: set when the issue is filed or reopened,
+ *   removed when it closes. The digest reads that day whole: as many items as open issues.
+ */
+export const LEDGER_DAY_INDEX = 'byDay';
+export const OPEN_ISSUES_DAY = 'open-issue';
+
+/** The ledger key of the last digest posted. */
+export const LAST_DIGEST_KEY = 'digest|last';
 
 /** Whether a ledger key is a finding's (`<ProductArn>|<Id>`), not a group's, claim's or event's. */
 export function isFindingKey(key: string): boolean {

@@ -59,8 +59,27 @@ export const LEDGER_ISSUE_INDEX_DEFINITION = {
 };
 
 /**
- * Creates the ledger table (partition key `findingKey`, on demand, the `byIssueKey` index) unless it
- * exists, adds the index to a table created before it; waits until the table and index are ACTIVE.
+ * The digest's sparse index, as serverless.yml declares it: lifecycle events by day, and the items
+ * of open issues under the pseudo-day `open-issue` (LEDGER_DAY_INDEX in ledger-items.ts).
+ */
+export const LEDGER_DAY_INDEX_DEFINITION = {
+  IndexName: 'byDay',
+  KeySchema: [
+    { AttributeName: 'eventDay', KeyType: 'HASH' as const },
+    { AttributeName: 'eventAt', KeyType: 'RANGE' as const },
+  ],
+  Projection: { ProjectionType: 'ALL' as const },
+};
+const LEDGER_INDEXES = [LEDGER_ISSUE_INDEX_DEFINITION, LEDGER_DAY_INDEX_DEFINITION];
+const LEDGER_INDEX_KEYS = ['issueKey', 'eventDay', 'eventAt'].map((AttributeName) => ({
+  AttributeName,
+  AttributeType: 'S' as const,
+}));
+
+/**
+ * Creates the ledger table (partition key `findingKey`, on demand, the `byIssueKey` and `byDay`
+ * indexes) unless it exists, adds a missing index to a table created before it; waits
+ * until the table and its indexes are ACTIVE.
  */
 export async function ensureLedgerTable(
   client: DynamoDBClient,
@@ -81,39 +100,39 @@ export async function ensureLedgerTable(
       await client.send(
         new CreateTableCommand({
           TableName: tableName,
-          AttributeDefinitions: [
-            { AttributeName: 'findingKey', AttributeType: 'S' },
-            { AttributeName: 'issueKey', AttributeType: 'S' },
-          ],
+          AttributeDefinitions: [{ AttributeName: 'findingKey', AttributeType: 'S' }, ...LEDGER_INDEX_KEYS],
           KeySchema: [{ AttributeName: 'findingKey', KeyType: 'HASH' }],
-          GlobalSecondaryIndexes: [LEDGER_ISSUE_INDEX_DEFINITION],
+          GlobalSecondaryIndexes: LEDGER_INDEXES,
           BillingMode: 'PAY_PER_REQUEST',
         }),
       );
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
     }
-  } else if (!hasIssueIndex(existing)) {
-    // Best effort (DynamoDB adds an index online; dynalite cannot): without it the replay works and
-    // the Backlog webhook's worker fails naming the index.
-    await waitUntilActive(describe, tableName, timeoutMs);
-    await client
-      .send(
-        new UpdateTableCommand({
-          TableName: tableName,
-          AttributeDefinitions: [{ AttributeName: 'issueKey', AttributeType: 'S' }],
-          GlobalSecondaryIndexUpdates: [{ Create: LEDGER_ISSUE_INDEX_DEFINITION }],
-        }),
-      )
-      .catch(() => undefined);
+  } else {
+    // Best effort (DynamoDB adds an index online, one at a time; dynalite cannot): without one the
+    // replay works and what reads it (the Backlog webhook's worker, the digest) fails naming it.
+    for (const index of missingIndexes(existing)) {
+      await waitUntilActive(describe, tableName, timeoutMs);
+      await client
+        .send(
+          new UpdateTableCommand({
+            TableName: tableName,
+            AttributeDefinitions: LEDGER_INDEX_KEYS.filter((key) =>
+              index.KeySchema.some((part) => part.AttributeName === key.AttributeName),
+            ),
+            GlobalSecondaryIndexUpdates: [{ Create: index }],
+          }),
+        )
+        .catch(() => undefined);
+    }
   }
   await waitUntilActive(describe, tableName, timeoutMs);
 }
 
-function hasIssueIndex(table: TableDescription): boolean {
-  return (table.GlobalSecondaryIndexes ?? []).some(
-    (index) => index.IndexName === LEDGER_ISSUE_INDEX_DEFINITION.IndexName,
-  );
+function missingIndexes(table: TableDescription) {
+  const present = new Set((table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  return LEDGER_INDEXES.filter((index) => !present.has(index.IndexName));
 }
 
 async function waitUntilActive(

@@ -2,6 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FaultQueue, readBody, sendJson, sleep, startHttpServer } from './http-server.js';
 import { matchesOcsfFilters, OcsfFilterError, type OcsfFilters } from './ocsf-filters.js';
+import {
+  type InsightOperation,
+  type InsightsApi,
+  InsightsApiError,
+  startInsights,
+} from './security-hub-insights.js';
 
 export interface FindingIdentifier {
   Id: string;
@@ -48,6 +54,8 @@ export interface SecurityHubEmulatorOptions {
   /** Unknown identifiers come back unprocessed (`FindingNotFound`) instead of being created. */
   strict?: boolean;
   findings?: Array<Record<string, unknown>>;
+  /** Whether the new Security Hub is enabled (DescribeSecurityHubV2, GetFindingStatisticsV2); default not. */
+  securityHubV2?: boolean;
 }
 
 export type SecurityHubFault = (
@@ -61,7 +69,8 @@ export type SecurityHubOperation =
   | 'BatchUpdateFindingsV2'
   | 'BatchImportFindings'
   | 'GetFindings'
-  | 'GetFindingsV2';
+  | 'GetFindingsV2'
+  | InsightOperation;
 
 export interface SecurityHubEmulator {
   /** The client's `endpoint` (or AWS_ENDPOINT_URL_SECURITYHUB): `http://127.0.0.1:PORT`. */
@@ -90,6 +99,8 @@ export interface SecurityHubEmulator {
   failNext(fault: SecurityHubFault, times?: number): void;
   /** The next `times` BatchUpdateFindings leave these ids (all, if omitted) unprocessed. */
   unprocessedNext(errorCode: UnprocessedErrorCode, ids?: string[], times?: number): void;
+  /** Insights and the new Security Hub's statistics (security-hub-insights.ts). */
+  insights: InsightsApi;
   close(): Promise<void>;
 }
 
@@ -292,11 +303,21 @@ export async function startSecurityHubEmulator(
     },
   };
 
+  const insights = startInsights({
+    findings,
+    findingsV2,
+    matchesFilters,
+    filterAttributes: Object.keys(FILTER_FIELDS),
+    securityHubV2: options.securityHubV2 ?? false,
+  });
+  Object.assign(operations, insights.operations);
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-    const operation = `${req.method} ${path}`;
-    const body = (await readBody(req)) as Record<string, unknown>;
-    calls.push({ operation: ROUTES[operation] ?? operation, body });
+    const routed = insights.route(req.method ?? '', path);
+    const operation = routed?.key ?? `${req.method} ${path}`;
+    const body = { ...((await readBody(req)) as Record<string, unknown>), ...routed?.params };
+    calls.push({ operation: ROUTES[operation] ?? routed?.operation ?? operation, body });
     const requestId = randomUUID();
     const fail = (error: AwsError) =>
       sendJson(
@@ -309,7 +330,7 @@ export async function startSecurityHubEmulator(
         },
       );
 
-    const fault = faults.take(ROUTES[operation]);
+    const fault = faults.take(ROUTES[operation] ?? routed?.operation);
     if (fault?.delayMs) await sleep(fault.delayMs);
     if (fault) {
       const code = fault.code ?? (fault.status === 429 ? 'TooManyRequestsException' : 'InternalException');
@@ -329,7 +350,7 @@ export async function startSecurityHubEmulator(
     try {
       sendJson(res, 200, run(body), { 'x-amzn-requestid': requestId });
     } catch (error) {
-      if (!(error instanceof AwsError)) throw error;
+      if (!(error instanceof AwsError) && !(error instanceof InsightsApiError)) throw error;
       fail(error);
     }
   };
@@ -368,6 +389,7 @@ export async function startSecurityHubEmulator(
       faults.add((operation) => fault.operation === undefined || fault.operation === operation, fault, times),
     unprocessedNext: (errorCode, ids, times = 1) =>
       unprocessed.add(() => true, { errorCode, ...(ids && { ids }) }, times),
+    insights,
     close: server.close,
   };
 }

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FaultQueue, parseUrl, readBody, sendJson, sleep, startHttpServer } from './http-server.js';
+import { attachmentProblems } from './slack-table.js';
 
 export interface SlackChannel {
   id: string;
@@ -776,6 +777,13 @@ function readContent(params: Params): Pick<SlackMessage, 'text' | 'blocks' | 'at
     }
   }
   const attachments = parseJsonArray(params.attachments, 'invalid_attachments');
+  const attached = attachments ? attachmentProblems(attachments, blocks ?? [], validateBlocks) : [];
+  if (attached.length > 0) {
+    throw new SlackError('invalid_attachments', {
+      errors: attached,
+      response_metadata: { messages: attached.map((p) => `[ERROR] ${p}`) },
+    });
+  }
   return { text, ...(blocks && { blocks }), ...(attachments && { attachments }) };
 }
 
