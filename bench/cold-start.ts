@@ -53,7 +53,10 @@ export interface ColdStartFigures {
 export async function externalSdkPackages(bundle: string): Promise<string[]> {
   const text = await readFile(bundle, 'utf8');
   const found = new Set<string>();
-  for (const match of text.matchAll(/(?:from|import)\s*["'](@aws-sdk\/[^"']+)["']/g)) {
+  // Import statements only (at the start of the file or after a `;`): error messages in the bundled
+  // SDK quote `import "@aws-sdk/…"` as advice.
+  const statements = /(?:^|[;\n])\s*import\s*(?:[^;'"]*?\bfrom\s*)?["'](@aws-sdk\/[^"']+)["']/g;
+  for (const match of text.matchAll(statements)) {
     if (match[1]) found.add(match[1]);
   }
   return [...found].sort();
