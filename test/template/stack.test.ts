@@ -55,10 +55,12 @@ const FUNCTIONS = {
     role: 'BacklogActivityRole',
     logGroup: 'BacklogActivityLogGroup',
   },
+  // The heartbeat (test/template/heartbeat.test.ts holds the rest of it).
+  heartbeat: { id: 'HeartbeatLambdaFunction', role: 'HeartbeatRole', logGroup: 'HeartbeatLogGroup' },
 } as const;
 type FunctionKey = keyof typeof FUNCTIONS;
 /** The functions the workflow invokes, in the order it does. */
-const TASK_FUNCTIONS = ['fileBacklogIssue', 'postSlackMessage', 'markFindings'] as const;
+const TASK_FUNCTIONS = ['fileBacklogIssue', 'postSlackMessage', 'markFindings', 'heartbeat'] as const;
 const STATE_MACHINE = 'NotifyFindingsStateMachine';
 const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
 const lambdaArn = (fn: FunctionKey) =>
@@ -314,6 +316,7 @@ describe('functions', () => {
       ['markFindings', 'mark-findings'],
       ['backlogWebhook', 'backlog-webhook'],
       ['backlogActivity', 'backlog-activity'],
+      ['heartbeat', 'heartbeat'],
     ] as const) {
       expect(resource(template, FUNCTIONS[fn].id).Properties.Handler, fn).toBe(
         `src/handlers/${handler}.handler`,

@@ -74,6 +74,10 @@ export const LEDGER_ATTRIBUTES = {
   // Destinations (`circuit|backlog`, `circuit|slack`): the execution in which one last failed past its retries.
   downExecution: 'downExecution',
   downReason: 'downReason',
+  // The heartbeat (`heartbeat|<stack>`): its last pass (a failed check is lastError and failedAt).
+  heartbeatAt: 'heartbeatAt',
+  heartbeatLatencyMs: 'heartbeatLatencyMs',
+  heartbeatFinding: 'heartbeatFinding',
 } as const;
 
 export type LedgerAttribute = (typeof LEDGER_ATTRIBUTES)[keyof typeof LEDGER_ATTRIBUTES];
