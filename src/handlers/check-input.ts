@@ -22,11 +22,11 @@ export function isCheckInput(input: unknown): input is { check: unknown } {
 }
 
 /** The heartbeat function's three inputs: the schedule's, and the workflow's after a passed or failed check. */
-const heartbeatInput = z.union([
-  z.object({ send: z.literal(true) }),
-  z.object({ complete: check }),
-  z.object({ archive: check }),
-]);
+const heartbeatInputs = {
+  complete: z.object({ complete: check }),
+  archive: z.object({ archive: check }),
+  send: z.object({ send: z.literal(true) }),
+};
 export type HeartbeatInput = { send: true } | { complete: HeartbeatCheck } | { archive: HeartbeatCheck };
 
 function parse<T>(schema: z.ZodType<T>, input: unknown, task: string): T {
@@ -39,5 +39,9 @@ function parse<T>(schema: z.ZodType<T>, input: unknown, task: string): T {
 export const parseCheckInput = (input: unknown, task: string): HeartbeatCheck =>
   parse(z.object({ check }), input, `${task} (check mode)`).check as HeartbeatCheck;
 
-export const parseHeartbeatInput = (input: unknown): HeartbeatInput =>
-  parse(heartbeatInput, input, 'heartbeat') as HeartbeatInput;
+/** By the key it carries, so a bad one names its field (`complete.heartbeat.sentAt`). */
+export function parseHeartbeatInput(input: unknown): HeartbeatInput {
+  const record = typeof input === 'object' && input !== null ? input : {};
+  const which = 'complete' in record ? 'complete' : 'archive' in record ? 'archive' : 'send';
+  return parse(heartbeatInputs[which] as z.ZodType<unknown>, input, 'heartbeat') as HeartbeatInput;
+}
