@@ -81,7 +81,7 @@ export interface SecurityHubInspector {
   /** `DescribeHub`: whether Security Hub is enabled (the reason when not). */
   hub(): Promise<{ enabled: true; hubArn: string } | { enabled: false; reason: string }>;
   /** The cross-region finding aggregator, if there is one (`ListFindingAggregators` + `GetFindingAggregator`). */
-  aggregator(): Promise<{ region: string; mode: string; regions: string[] } | undefined>;
+  aggregator(): Promise<{ arn: string; region: string; mode: string; regions: string[] } | undefined>;
 }
 
 /** EventBridge: the stack's findings rule. */
