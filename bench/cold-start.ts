@@ -112,11 +112,12 @@ export async function measureColdStarts(
     for (let index = 0; index < runs; index += 1) {
       samples.ours.push(await probe(probeFile, oursUrl));
       samples.naive.push(await probe(probeFile, naiveUrl));
-      samples.sdk.push(await probe(probeFile, sdkPackages));
+      // Nothing external (the SDK bundled): nothing to import alone.
+      if (sdkPackages.length > 0) samples.sdk.push(await probe(probeFile, sdkPackages));
     }
     const summary = (list: ColdStartSample[]) => ({
-      medianImportMs: round(median(list.map((s) => s.importMs))),
-      medianProcessMs: round(median(list.map((s) => s.sinceProcessStartMs))),
+      medianImportMs: list.length === 0 ? 0 : round(median(list.map((s) => s.importMs))),
+      medianProcessMs: list.length === 0 ? 0 : round(median(list.map((s) => s.sinceProcessStartMs))),
       samples: list.map((s) => round(s.importMs)),
     });
     const oursSummary = summary(samples.ours);
