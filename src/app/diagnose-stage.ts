@@ -128,13 +128,19 @@ async function checkSecrets(config: StageConfig, inspector: SecretInspector): Pr
 }
 
 function storeFix(parameter: string, error: string, region: string): string {
-  if (parameter.startsWith('arn:aws:secretsmanager:')) {
-    return `create the secret or allow the caller to read it: aws secretsmanager put-secret-value --secret-id ${parameter} --secret-string '…'`;
+  const secretsManager = parameter.startsWith('arn:aws:secretsmanager:');
+  if (/ParameterNotFound|ResourceNotFoundException/.test(error)) {
+    return secretsManager
+      ? `create it: aws secretsmanager put-secret-value --secret-id ${parameter} --secret-string '…'`
+      : `aws ssm put-parameter --region ${region} --type SecureString --name ${parameter} --value '…'`;
   }
-  if (/kms|AccessDenied/i.test(error)) {
-    return `allow kms:Decrypt of the parameter's key (alias/aws/ssm or its customer key) for the functions' roles and for you`;
+  if (/kms|decrypt/i.test(error)) {
+    return `allow kms:Decrypt of the secret's key (alias/aws/ssm, alias/aws/secretsmanager or its customer key) for the functions' roles and for you`;
   }
-  return `aws ssm put-parameter --region ${region} --type SecureString --name ${parameter} --value '…'`;
+  if (/AccessDenied|not authorized/i.test(error)) {
+    return `allow ${secretsManager ? 'secretsmanager:GetSecretValue' : 'ssm:GetParameter'} on ${parameter} for you`;
+  }
+  return `could not reach the secret store: check your credentials, the region (${region}) and the network`;
 }
 
 async function checkSecurityHub(
