@@ -9,7 +9,7 @@ export const WORK = join(REPO, 'bench', '.work');
 /** The pinned Node 24 (the `node` devDependency), whatever `node` is on PATH. */
 export const NODE = join(REPO, 'node_modules', '.bin', 'node');
 
-/** The three Lambda functions: serverless.yml key, handler source, bundle path inside the artifact. */
+/** Every Lambda function: serverless.yml key, handler source, bundle path inside the artifact. */
 export const FUNCTIONS = [
   { key: 'dispatch', source: 'src/handlers/dispatch.ts', bundle: 'src/handlers/dispatch.mjs' },
   {
@@ -22,6 +22,26 @@ export const FUNCTIONS = [
     source: 'src/handlers/post-slack-message.ts',
     bundle: 'src/handlers/post-slack-message.mjs',
   },
+  { key: 'markFindings', source: 'src/handlers/mark-findings.ts', bundle: 'src/handlers/mark-findings.mjs' },
+  {
+    key: 'backlogWebhook',
+    source: 'src/handlers/backlog-webhook.ts',
+    bundle: 'src/handlers/backlog-webhook.mjs',
+  },
+  {
+    key: 'backlogActivity',
+    source: 'src/handlers/backlog-activity.ts',
+    bundle: 'src/handlers/backlog-activity.mjs',
+  },
+  { key: 'heartbeat', source: 'src/handlers/heartbeat.ts', bundle: 'src/handlers/heartbeat.mjs' },
+  { key: 'slackActions', source: 'src/handlers/slack-actions.ts', bundle: 'src/handlers/slack-actions.mjs' },
+  { key: 'slackAction', source: 'src/handlers/slack-action.ts', bundle: 'src/handlers/slack-action.mjs' },
+  {
+    key: 'sweepSuppressions',
+    source: 'src/handlers/sweep-suppressions.ts',
+    bundle: 'src/handlers/sweep-suppressions.mjs',
+  },
+  { key: 'digest', source: 'src/handlers/digest.ts', bundle: 'src/handlers/digest.mjs' },
 ] as const;
 
 export type FunctionKey = (typeof FUNCTIONS)[number]['key'];

@@ -9,7 +9,14 @@ import { ConfigError } from '../app/errors.js';
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** The `AWS_ENDPOINT_URL_<SERVICE>` suffix of each client this service uses. */
-export type AwsService = 'DYNAMODB' | 'SECURITYHUB' | 'SFN' | 'SQS' | 'SSM' | 'SECRETS_MANAGER';
+export type AwsService =
+  | 'DYNAMODB'
+  | 'SECURITYHUB'
+  | 'SFN'
+  | 'SQS'
+  | 'SSM'
+  | 'SECRETS_MANAGER'
+  | 'EVENTBRIDGE';
 
 export interface AwsClientConfig {
   region?: string;

@@ -7,6 +7,7 @@ import {
   BacklogRateLimitError,
   BacklogRequestError,
 } from '../app/errors.js';
+import type { TrackerInspector } from '../app/health-ports.js';
 import type {
   IssueClose,
   IssueContent,
@@ -66,7 +67,7 @@ function projectKeyOf(issueKey: string): string {
  * until `X-RateLimit-Reset` (the workflow waits it out), a 400 BacklogInvalidError with Backlog's
  * message (not retried).
  */
-export class BacklogTracker implements IssueTracker, SlackActionTracker {
+export class BacklogTracker implements IssueTracker, SlackActionTracker, TrackerInspector {
   private client: Backlog | undefined;
   private clientKey: string | undefined;
   private readonly projects = new Map<string, Promise<BacklogProject>>();
@@ -202,6 +203,28 @@ export class BacklogTracker implements IssueTracker, SlackActionTracker {
       this.myself = undefined;
       throw error;
     });
+  }
+
+  /** The key's user and role (`GET /users/myself`): a refused key is BacklogAuthError naming its source. */
+  async identity(): Promise<{ id: number; name: string; roleType: number }> {
+    const user = await this.call('get myself', (client) => client.getMyself());
+    return { id: user.id, name: user.name, roleType: Number(user.roleType) };
+  }
+
+  /** A project as the key's user sees it, its issue types and members; nothing cached, nothing written. */
+  async projectAccess(
+    projectKey: string,
+  ): Promise<{ found: false } | { found: true; issueTypes: string[]; memberIds: number[] }> {
+    const missing = { notFound: () => new BacklogConfigError(`no project ${projectKey}`) };
+    try {
+      const project = await this.call(`get project ${projectKey}`, (c) => c.getProject(projectKey), missing);
+      const types = await this.call('list issue types', (client) => client.getIssueTypes(project.id));
+      const users = await this.call('list project users', (client) => client.getProjectUsers(project.id));
+      return { found: true, issueTypes: types.map((type) => type.name), memberIds: users.map((u) => u.id) };
+    } catch (error) {
+      if (error instanceof BacklogConfigError) return { found: false };
+      throw error;
+    }
   }
 
   /** A status of the project by name (statuses are per project and can be renamed). */

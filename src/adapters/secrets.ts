@@ -1,10 +1,11 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { SecretError } from '../app/errors.js';
 
 export interface SecretClients {
   ssm: () => SSMClient;
-  secretsManager: () => SecretsManagerClient;
+  /** Loaded on first use: most stages keep their secrets in SSM, and the client is large. */
+  secretsManager: () => SecretsManagerClient | Promise<SecretsManagerClient>;
 }
 
 /** Where a secret comes from: an SSM parameter name, a Secrets Manager ARN, or (local only) a value. */
@@ -29,7 +30,9 @@ export function makeSecret(source: SecretSource, clients: SecretClients, ttlMs =
     if (!name) throw new SecretError('no secret parameter configured');
     try {
       if (name.startsWith('arn:aws:secretsmanager:')) {
-        const result = await clients.secretsManager().send(new GetSecretValueCommand({ SecretId: name }));
+        const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+        const client = await clients.secretsManager();
+        const result = await client.send(new GetSecretValueCommand({ SecretId: name }));
         if (!result.SecretString) throw new SecretError(`secret ${name} has no string value`);
         return result.SecretString.trim();
       }

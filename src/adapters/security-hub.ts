@@ -108,20 +108,22 @@ export class SecurityHubUpdater implements FindingsUpdater {
   }
 }
 
-/**
- * One Security Hub call, its errors made the catalogue's: access and input errors fail at once,
- * throttling past the SDK's own retries is rate-limited, the rest transient.
- */
+/** One Security Hub call, its errors made the catalogue's (`securityHubError`). */
 async function callSecurityHub<T>(operation: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    const name = (error as Error).name;
-    const detail = `${operation} failed: ${name}: ${(error as Error).message}`;
-    if (ACCESS_ERRORS.has(name)) throw new SecurityHubAccessError(detail, { cause: error });
-    if (THROTTLING.has(name)) throw new SecurityHubRateLimitError(detail, { cause: error });
-    throw new SecurityHubRequestError(detail, { cause: error });
+    throw securityHubError(operation, error);
   }
+}
+
+/** An SDK error as the catalogue's: access and input errors fatal, throttling rate-limited, the rest transient. */
+export function securityHubError(operation: string, error: unknown): Error {
+  const name = (error as Error).name;
+  const detail = `${operation} failed: ${name}: ${(error as Error).message}`;
+  if (ACCESS_ERRORS.has(name)) return new SecurityHubAccessError(detail, { cause: error });
+  if (THROTTLING.has(name)) return new SecurityHubRateLimitError(detail, { cause: error });
+  return new SecurityHubRequestError(detail, { cause: error });
 }
 
 /** GetFindings takes at most 20 values per filter attribute (API reference, `Filters`). */

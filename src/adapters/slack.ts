@@ -6,6 +6,7 @@ import {
   SlackMessageGoneError,
   SlackRateLimitError,
 } from '../app/errors.js';
+import type { ChatInspector } from '../app/health-ports.js';
 import type { Chat, ChatMessage, ChatPost } from '../app/ports.js';
 
 export interface SlackPosterOptions {
@@ -47,7 +48,7 @@ interface HistoryMessage {
  * it in the channel or thread after an unknown outcome. A 429 becomes SlackRateLimitError carrying
  * `Retry-After` (the workflow waits it out).
  */
-export class SlackPoster implements Chat {
+export class SlackPoster implements Chat, ChatInspector {
   private client: WebClient | undefined;
   private clientToken: string | undefined;
   private readonly channelIds = new Map<string, string>();
@@ -131,6 +132,26 @@ export class SlackPoster implements Chat {
       if (!cursor) return undefined;
     }
     return undefined;
+  }
+
+  /** `auth.test`: who the token is (a refused token: SlackAuthError naming where it came from). */
+  async identity(): Promise<{ user: string; userId: string; team: string }> {
+    const result = await this.call('auth.test', '(none)', (client) => client.auth.test());
+    return { user: result.user ?? '', userId: result.user_id ?? '', team: result.team ?? '' };
+  }
+
+  /** Whether the bot sees a channel and is in it (`conversations.info`), posting nothing. */
+  async channelAccess(channel: string): Promise<{ found: boolean; member: boolean; id?: string }> {
+    try {
+      const id = await this.channelId(channel);
+      const result = await this.call('conversations.info', channel, (client) =>
+        client.conversations.info({ channel: id }),
+      );
+      return { found: true, member: result.channel?.is_member === true, id };
+    } catch (error) {
+      if (error instanceof SlackChannelError) return { found: false, member: false };
+      throw error;
+    }
   }
 
   /** A channel's id: history and updates need it; names are resolved once through conversations.list. */

@@ -27,12 +27,14 @@ import { deliveryNote } from '../domain/delivery/note.js';
 import type { Finding } from '../domain/finding/finding.js';
 import { parseImportedEvent } from '../domain/finding/imported-event.js';
 import { FindingValidationError } from '../domain/finding/validation-error.js';
+import type { HeartbeatSource } from '../domain/heartbeat/heartbeat.js';
 import {
   evaluatePolicy,
   groupingSettings,
   type NotificationPolicy,
   resolveAccountName,
 } from '../domain/policy/policy.js';
+import { type HeartbeatOutcome, splitHeartbeats, startHeartbeatChecks } from './dispatch-heartbeats.js';
 import { type CloseOutcome, closeDeliveries } from './plan-closes.js';
 import type { Clock, DeadLetterSink, DispatchLedger, Log, Rejection, WorkflowStarter } from './ports.js';
 
@@ -53,7 +55,8 @@ export type FindingOutcome =
   | { key: string; outcome: 'filtered'; reason: string }
   | CloseOutcome
   | { key: string; outcome: 'suppressed'; rule: string }
-  | { key: string; outcome: 'already-filed'; issueKey?: string; slackTs?: string };
+  | { key: string; outcome: 'already-filed'; issueKey?: string; slackTs?: string }
+  | HeartbeatOutcome;
 
 export interface DispatchReport {
   outcomes: FindingOutcome[];
@@ -66,6 +69,8 @@ export interface DispatchReport {
 export interface DispatchSettings {
   homeRegion?: string | undefined;
   accountNames: Readonly<Record<string, string>>;
+  /** This stack's heartbeat (absent: every heartbeat is filtered, none is checked). */
+  heartbeat?: HeartbeatSource | undefined;
 }
 
 export interface DispatchPorts {
@@ -99,8 +104,10 @@ export async function dispatchBatch(
   ports: DispatchPorts,
 ): Promise<DispatchReport> {
   const report: DispatchReport = { outcomes: [], rejected: [], executions: [], failedMessageIds: [] };
-  const parsed = mergeTwins(
-    latestByKey(records.flatMap((record) => parseRecord(record, ports.settings, report))),
+  const { findings: parsed, heartbeats } = splitHeartbeats(
+    mergeTwins(latestByKey(records.flatMap((record) => parseRecord(record, ports.settings, report)))),
+    ports.settings.heartbeat,
+    report,
   );
   const { opening, closing } = sortByTransition(parsed, report);
   const { notified, suppressed } = applyPolicy(opening, ports.policy, report);
@@ -118,6 +125,7 @@ export async function dispatchBatch(
   reportQueued(executions, suppressed, report);
   const messageIdOf = new Map(parsed.map((p) => [p.finding.key, p.messageId]));
   await startExecutions(executions, messageIdOf, ports, report);
+  await startHeartbeatChecks(heartbeats, ports, report);
   await deadLetterRejected(ports, report);
   return report;
 }

@@ -4,6 +4,7 @@ import { DEFAULT_LIST_ITEMS } from '../domain/digest/digest-sections.js';
 import { DEFAULT_TABLE_ACCOUNTS, MAX_TABLE_ACCOUNTS } from '../domain/digest/digest-table.js';
 import { SEVERITY_LABELS } from '../domain/finding/severity.js';
 import { DEFAULT_LEDGER_TABLE, DEFAULT_MIN_SEVERITY, DEFAULT_POLICY_FILE } from './constants.js';
+import { loadHeartbeatSource } from './heartbeat-settings.js';
 
 const severity = z.enum(SEVERITY_LABELS);
 const nonEmpty = z.string().trim().min(1);
@@ -174,6 +175,7 @@ export function loadDispatchSettings(env: Env) {
     homeRegion: parsed.HOME_REGION ?? parsed.AWS_REGION,
     accountNames: parsed.ACCOUNT_NAMES,
     policyFile: parsed.NOTIFICATION_POLICY_FILE,
+    heartbeat: loadHeartbeatSource(env),
   };
 }
 export type DispatchSettings = ReturnType<typeof loadDispatchSettings>;

@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -45,6 +44,10 @@ export function once<T>(make: () => T): () => T {
 export function lazySecretClients(env: Env = process.env): SecretClients {
   return {
     ssm: once(() => new SSMClient(awsClientConfig(env, 'SSM'))),
-    secretsManager: once(() => new SecretsManagerClient(awsClientConfig(env, 'SECRETS_MANAGER'))),
+    // Imported on first use (a stage keeping a secret in Secrets Manager): no cost at cold start otherwise.
+    secretsManager: once(async () => {
+      const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+      return new SecretsManagerClient(awsClientConfig(env, 'SECRETS_MANAGER'));
+    }),
   };
 }

@@ -24,6 +24,7 @@ import { FindingValidationError } from '../domain/finding/validation-error.js';
 import { evaluatePolicy, minimumThreshold, type NotificationPolicy } from '../domain/policy/policy.js';
 import * as dispatch from '../handlers/dispatch.js';
 import * as fileBacklogIssue from '../handlers/file-backlog-issue.js';
+import * as heartbeat from '../handlers/heartbeat.js';
 import * as markFindings from '../handlers/mark-findings.js';
 import * as postSlackMessage from '../handlers/post-slack-message.js';
 import {
@@ -47,7 +48,8 @@ export type Outcome =
   | 'filtered'
   | 'suppressed'
   | 'rejected'
-  | 'failed';
+  | 'failed'
+  | 'heartbeat';
 
 export interface FindingResult {
   key: string;
@@ -72,6 +74,8 @@ export interface ReplayOptions {
   fastRetries?: boolean;
   /** Each task function's timeout, as deployed (30 s); tests make it short. */
   functionTimeoutMs?: number;
+  /** Where the heartbeat's metric lines (embedded metric format) go; default: nowhere. */
+  metrics?: (line: string) => void;
   print?: (line: string) => void;
 }
 
@@ -226,6 +230,10 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
         'postSlackMessage',
       ),
       markFindings: task(markFindings.makeHandler(markFindings.defaultDeps(env)), 'markFindings'),
+      heartbeat: task(
+        heartbeat.makeHandler(heartbeat.defaultDeps(env, options.metrics ?? (() => {}))),
+        'heartbeat',
+      ),
       'arn:aws:states:::dynamodb:updateItem': sdkTask('DynamoDB', (p) =>
         dynamo.send(new UpdateItemCommand(p as unknown as UpdateItemCommandInput)),
       ),
@@ -466,10 +474,19 @@ async function collectDeliveries(
     return { run, failed: run ? failedDeliveries(run) : new Set<string>() };
   });
   for (const outcome of report.outcomes) {
+    if (outcome.outcome === 'heartbeat') results.push(heartbeatResult(outcome.key, runOf(outcome.execution)));
     if (outcome.outcome !== 'queued') continue;
     const verdict = verdicts.find((v) => v.failed === 'all' || v.failed.has(outcome.deliveryId));
     results.push(await queuedResult(outcome, verdict?.run, verdict !== undefined, ledger));
   }
+}
+
+/** A heartbeat's check: passed (archived, its metric emitted), or failed naming what. */
+function heartbeatResult(key: string, run: WorkflowRun | undefined): FindingResult {
+  if (!run) return { key, outcome: 'heartbeat', detail: 'checked before' };
+  if (run.status === 'SUCCEEDED')
+    return { key, outcome: 'heartbeat', detail: 'every destination checked, archived' };
+  return { key, outcome: 'failed', detail: `heartbeat check: ${run.error ?? ''}: ${run.cause ?? ''}` };
 }
 
 async function queuedResult(

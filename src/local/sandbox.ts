@@ -3,12 +3,17 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_LEDGER_TABLE, DEFAULT_POLICY_FILE } from '../config/constants.js';
 import { loadPolicyFile, policyDefaultsFromEnv } from '../config/policy-file.js';
 import type { Route } from '../domain/delivery/delivery.js';
+import { defaultProductArn } from '../domain/heartbeat/heartbeat.js';
 import { type BacklogEmulator, startBacklogEmulator } from './emulators/backlog-emulator.js';
 import { ensureLedgerTable, startDynamo } from './emulators/dynamo.js';
 import { type SecurityHubEmulator, startSecurityHubEmulator } from './emulators/security-hub-emulator.js';
 import { type SlackEmulator, startSlackEmulator } from './emulators/slack-emulator.js';
 
 export type Env = Record<string, string | undefined>;
+
+/** The emulated account and the local stack's name (its heartbeat's source). */
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_HEARTBEAT_STACK = 'securityhub-notifier-local';
 
 /** What the embedded emulators use when they stand in for a service. */
 export const SANDBOX_DEFAULTS = {
@@ -144,7 +149,9 @@ export async function startSandbox(input: Env): Promise<Sandbox> {
       sandbox.backlog = backlog;
     }
     if (!env.AWS_ENDPOINT_URL_SECURITYHUB) {
-      const securityHub = await startSecurityHubEmulator();
+      const securityHub = await startSecurityHubEmulator({
+        region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+      });
       closers.push(() => securityHub.close());
       env.AWS_ENDPOINT_URL_SECURITYHUB = securityHub.url;
       sandbox.securityHub = securityHub;
@@ -163,6 +170,11 @@ export async function startSandbox(input: Env): Promise<Sandbox> {
     }
     env.AWS_REGION ??= env.AWS_DEFAULT_REGION ?? 'us-east-1';
     env.LEDGER_TABLE ??= DEFAULT_LEDGER_TABLE;
+    if (sandbox.securityHub && !env.HEARTBEAT_STACK && !env.HEARTBEAT_PRODUCT_ARN) {
+      // The heartbeat of a local stack, into the emulated account's default product.
+      env.HEARTBEAT_STACK = LOCAL_HEARTBEAT_STACK;
+      env.HEARTBEAT_PRODUCT_ARN = defaultProductArn('aws', env.AWS_REGION, LOCAL_ACCOUNT);
+    }
     await ensureLedgerTable(
       new DynamoDBClient({
         endpoint: env.AWS_ENDPOINT_URL_DYNAMODB,

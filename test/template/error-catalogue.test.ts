@@ -17,6 +17,10 @@ function entryFor(retry: RetryEntry[], retryClass: RetryClass): RetryEntry | und
 describe('the error catalogue and the workflow Retry/Catch lists', () => {
   it('finds the Lambda task states', () => {
     expect(tasks.map((task) => task.name).sort()).toEqual([
+      'ArchiveFailedHeartbeat',
+      'CheckBacklog',
+      'CheckSlack',
+      'CompleteHeartbeat',
       'FileBacklogIssue',
       'MarkFindings',
       'PostSlackMessage',

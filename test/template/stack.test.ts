@@ -77,10 +77,12 @@ const FUNCTIONS = {
   },
   // The daily digest (test/template/digest.test.ts holds the rest of it).
   digest: { id: 'DigestLambdaFunction', role: 'DigestRole', logGroup: 'DigestLogGroup' },
+  // The heartbeat (test/template/heartbeat.test.ts holds the rest of it).
+  heartbeat: { id: 'HeartbeatLambdaFunction', role: 'HeartbeatRole', logGroup: 'HeartbeatLogGroup' },
 } as const;
 type FunctionKey = keyof typeof FUNCTIONS;
 /** The functions the workflow invokes, in the order it does. */
-const TASK_FUNCTIONS = ['fileBacklogIssue', 'postSlackMessage', 'markFindings'] as const;
+const TASK_FUNCTIONS = ['fileBacklogIssue', 'postSlackMessage', 'markFindings', 'heartbeat'] as const;
 const STATE_MACHINE = 'NotifyFindingsStateMachine';
 const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
 const lambdaArn = (fn: FunctionKey) =>
@@ -319,7 +321,7 @@ describe('intake: EventBridge rule, buffer queue, dead-letter queue', () => {
 });
 
 describe('functions', () => {
-  it('are the ten handlers, on nodejs24.x arm64, each with its own role', () => {
+  it('are the eleven handlers, on nodejs24.x arm64, each with its own role', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(
       Object.values(FUNCTIONS)
@@ -340,6 +342,7 @@ describe('functions', () => {
       ['slackAction', 'slack-action'],
       ['sweepSuppressions', 'sweep-suppressions'],
       ['digest', 'digest'],
+      ['heartbeat', 'heartbeat'],
     ] as const) {
       expect(resource(template, FUNCTIONS[fn].id).Properties.Handler, fn).toBe(
         `src/handlers/${handler}.handler`,

@@ -6,8 +6,13 @@ describe('the EventBridge rule pattern', () => {
   const medium = buildEventPattern('MEDIUM');
 
   it('lists the severity labels at or above the threshold', () => {
-    expect(buildEventPattern('HIGH').detail.findings.Severity.Label).toEqual(['HIGH', 'CRITICAL']);
-    expect(buildEventPattern('INFORMATIONAL').detail.findings.Severity.Label).toHaveLength(5);
+    const labels = (pattern: ReturnType<typeof buildEventPattern>) =>
+      pattern.detail.findings.$or.flatMap((branch) => (branch.Severity ? [branch.Severity.Label] : []));
+    expect(labels(buildEventPattern('HIGH'))).toEqual([
+      ['HIGH', 'CRITICAL'],
+      ['HIGH', 'CRITICAL'],
+    ]);
+    expect(labels(buildEventPattern('INFORMATIONAL'))[0]).toHaveLength(5);
   });
 
   it('matches a NEW, ACTIVE GuardDuty finding with no Compliance at all', () => {

@@ -7,6 +7,7 @@ import {
   findingKey,
 } from '../finding/finding.js';
 import type { SeverityLabel } from '../finding/severity.js';
+import type { HeartbeatCheck } from '../heartbeat/heartbeat.js';
 import type { Due } from '../policy/sla.js';
 import type { CloseReason } from './lifecycle.js';
 
@@ -152,8 +153,11 @@ export type WorkflowItem = Delivery | Suppression | Remark;
 
 export interface WorkflowInput {
   batchId: string;
-  /** Iterated in order by the workflow's Map: deliveries, then remarks and suppressions. */
-  deliveries: WorkflowItem[];
+  /**
+   * Iterated in order by the workflow's Map: deliveries, then remarks and suppressions; a heartbeat's
+   * execution carries its check alone.
+   */
+  deliveries: Array<WorkflowItem | HeartbeatCheck>;
 }
 
 /** What the FileBacklogIssue task returns. */

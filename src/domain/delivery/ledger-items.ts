@@ -90,6 +90,10 @@ export const LEDGER_ATTRIBUTES = {
   digestRun: 'digestRun',
   digestCounts: 'digestCounts',
   digestSuppressed: 'digestSuppressed',
+  // The heartbeat (`heartbeat|<stack>`): its last pass (a failed check is lastError and failedAt).
+  heartbeatAt: 'heartbeatAt',
+  heartbeatLatencyMs: 'heartbeatLatencyMs',
+  heartbeatFinding: 'heartbeatFinding',
 } as const;
 
 export type LedgerAttribute = (typeof LEDGER_ATTRIBUTES)[keyof typeof LEDGER_ATTRIBUTES];

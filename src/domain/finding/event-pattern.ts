@@ -3,9 +3,12 @@ import { labelsAtOrAbove, type SeverityLabel } from './severity.js';
 
 /**
  * The EventBridge pattern of the rule that feeds the queue. serverless.yml renders the same
- * pattern (a template test holds the two equal); `npm run replay` filters with this one.
+ * pattern (a template test holds the two equal); `npm run replay` filters with this one. The third
+ * branch forwards the notifier's own heartbeat (`HEARTBEAT_ID_PREFIX` in src/domain/heartbeat), an
+ * INFORMATIONAL finding: it must take this rule, the path it checks, whatever the threshold.
  */
 export function buildEventPattern(minSeverity: SeverityLabel) {
+  const severity = { Label: labelsAtOrAbove(minSeverity) };
   return {
     source: ['aws.securityhub'],
     'detail-type': ['Security Hub Findings - Imported'],
@@ -13,10 +16,10 @@ export function buildEventPattern(minSeverity: SeverityLabel) {
       findings: {
         Workflow: { Status: ['NEW'] },
         RecordState: ['ACTIVE'],
-        Severity: { Label: labelsAtOrAbove(minSeverity) },
         $or: [
-          { Compliance: { Status: [{ 'anything-but': ['PASSED'] }] } },
-          { Compliance: { Status: [{ exists: false }] } },
+          { Severity: severity, Compliance: { Status: [{ 'anything-but': ['PASSED'] }] } },
+          { Severity: severity, Compliance: { Status: [{ exists: false }] } },
+          { Id: [{ prefix: 'securityhub-notifier-heartbeat/' }] },
         ],
       },
     },

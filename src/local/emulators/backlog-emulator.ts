@@ -135,6 +135,14 @@ export interface BacklogEmulator {
    * the body Backlog's webhook would send for it ("Issue updated", activity type 2) is returned.
    */
   actAs(userId: number, issueKey: string, change: BacklogUserChange): Record<string, unknown>;
+  /** The API key is revoked (or expired): from now on every request answers 401. */
+  revokeKey(): void;
+  /** A project is deleted (or archived away from the key's user): it answers 404 from now on. */
+  removeProject(projectKey: string): void;
+  /** A user leaves a project (`/projects/:key/users` no longer lists them). */
+  removeMember(projectKey: string, userId: number): void;
+  /** The notifier's own user gets another role (`roleType` of `/users/myself`: 4 Viewer may not add issues). */
+  setRoleType(roleType: number): void;
   close(): Promise<void>;
 }
 
@@ -214,6 +222,9 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
   let nextCommentId = 50_001;
   let nextActivityId = 90_001;
   const users: BacklogUser[] = [MYSELF, ...(options.users ?? DEFAULT_USERS)];
+  let revoked = false;
+  let myRoleType = MYSELF.roleType;
+  const outside = new Set<string>();
   const userById = (id: number | undefined) => {
     const user = users.find((candidate) => candidate.id === (id ?? MYSELF.id)) ?? MYSELF;
     return user === MYSELF ? MYSELF : { ...user, roleType: 2, lang: 'en', nulabAccount: null };
@@ -466,21 +477,24 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
 
   const routes: Route[] = [
     ['GET', /^\/space$/, () => space],
-    ['GET', /^\/users\/myself$/, () => MYSELF],
+    ['GET', /^\/users\/myself$/, () => ({ ...MYSELF, roleType: myRoleType })],
     ['GET', /^\/users$/, () => users.map((user) => userById(user.id))],
-    // Every user of the space is a member of every project here.
-    [
-      'GET',
-      /^\/projects\/([^/]+)\/users$/,
-      ([key]) => {
-        project(key);
-        return users.map((user) => userById(user.id));
-      },
-    ],
     ['GET', /^\/priorities$/, () => PRIORITIES],
     ['GET', /^\/resolutions$/, () => RESOLUTIONS],
     ['GET', /^\/projects$/, () => projects.map(projectToWire)],
     ['GET', /^\/projects\/([^/]+)$/, ([key]) => projectToWire(project(key))],
+    // Every user of the space is a member of every project here, unless removed from it.
+    [
+      'GET',
+      /^\/projects\/([^/]+)\/users$/,
+      ([key]) => {
+        const owner = project(key);
+        const members = users.filter((user) => !outside.has(`${owner.id}|${user.id}`));
+        return members.map((user) =>
+          user.id === MYSELF.id ? { ...MYSELF, roleType: myRoleType } : userById(user.id),
+        );
+      },
+    ],
     [
       'GET',
       /^\/projects\/([^/]+)\/(issueTypes|statuses|categories)$/,
@@ -522,7 +536,7 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
     }
 
     const presented = first(query.apiKey) ?? req.headers['backlog-api-key'];
-    if (presented !== apiKey) return sendJson(res, 401, errorBody(11, 'Authentication failure.'));
+    if (presented !== apiKey || revoked) return sendJson(res, 401, errorBody(11, 'Authentication failure.'));
 
     let answer: Answer;
     try {
@@ -592,6 +606,20 @@ export async function startBacklogEmulator(options: BacklogEmulatorOptions = {})
         notifications: [],
         createdUser: user,
       };
+    },
+    revokeKey: () => {
+      revoked = true;
+    },
+    removeProject: (projectKey) => {
+      const index = projects.findIndex((candidate) => candidate.projectKey === projectKey);
+      if (index < 0) throw new Error(`the Backlog emulator has no project ${projectKey}`);
+      projects.splice(index, 1);
+    },
+    removeMember: (projectKey, userId) => {
+      outside.add(`${project(projectKey).id}|${userId}`);
+    },
+    setRoleType: (roleType) => {
+      myRoleType = roleType;
     },
     commentsOf: (idOrKey) => {
       const record = findIssue(idOrKey);

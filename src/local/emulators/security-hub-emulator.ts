@@ -56,6 +56,15 @@ export interface SecurityHubEmulatorOptions {
   findings?: Array<Record<string, unknown>>;
   /** Whether the new Security Hub is enabled (DescribeSecurityHubV2, GetFindingStatisticsV2); default not. */
   securityHubV2?: boolean;
+  /** The home region (`DescribeHub`, the aggregator, imported events); default us-east-1. */
+  region?: string;
+}
+
+/** The cross-region finding aggregator, as GetFindingAggregator describes it. */
+export interface FindingAggregator {
+  region: string;
+  mode: 'ALL_REGIONS' | 'ALL_REGIONS_EXCEPT_SPECIFIED' | 'SPECIFIED_REGIONS' | 'NO_REGIONS';
+  regions?: string[];
 }
 
 export type SecurityHubFault = (
@@ -70,7 +79,10 @@ export type SecurityHubOperation =
   | 'BatchImportFindings'
   | 'GetFindings'
   | 'GetFindingsV2'
-  | InsightOperation;
+  | InsightOperation
+  | 'DescribeHub'
+  | 'ListFindingAggregators'
+  | 'GetFindingAggregator';
 
 export interface SecurityHubEmulator {
   /** The client's `endpoint` (or AWS_ENDPOINT_URL_SECURITYHUB): `http://127.0.0.1:PORT`. */
@@ -101,6 +113,15 @@ export interface SecurityHubEmulator {
   unprocessedNext(errorCode: UnprocessedErrorCode, ids?: string[], times?: number): void;
   /** Insights and the new Security Hub's statistics (security-hub-insights.ts). */
   insights: InsightsApi;
+  /**
+   * Every finding BatchImportFindings stores (created or updated) becomes a "Security Hub Findings -
+   * Imported" event handed to `listener`, as Security Hub sends one to EventBridge.
+   */
+  onImported(listener: (event: Record<string, unknown>) => void): void;
+  /** Security Hub enabled in the region or not (`DescribeHub`; BatchImportFindings refused when not). */
+  setEnabled(enabled: boolean): void;
+  /** The finding aggregator (`undefined`: none). */
+  setAggregator(aggregator: FindingAggregator | undefined): void;
   close(): Promise<void>;
 }
 
@@ -123,6 +144,9 @@ const ROUTES: Record<string, SecurityHubOperation> = {
   'POST /findingsv2': 'GetFindingsV2',
   'POST /findings/import': 'BatchImportFindings',
   'POST /findings': 'GetFindings',
+  'GET /accounts': 'DescribeHub',
+  'GET /findingAggregator/list': 'ListFindingAggregators',
+  'GET /findingAggregator/get': 'GetFindingAggregator',
 };
 
 const keyOf = (identifier: FindingIdentifier) => `${identifier.ProductArn}|${identifier.Id}`;
@@ -152,6 +176,25 @@ export async function startSecurityHubEmulator(
   const unprocessedV2 = new FaultQueue<string, { errorCode: UnprocessedV2ErrorCode; uids?: string[] }>();
   const uidOf = (finding: Record<string, unknown>) =>
     String((finding.metadata as { uid?: unknown } | undefined)?.uid ?? '');
+  const region = options.region ?? 'us-east-1';
+  const importListeners: Array<(event: Record<string, unknown>) => void> = [];
+  let enabled = true;
+  let aggregator: FindingAggregator | undefined;
+  const aggregatorArn = `arn:aws:securityhub:${region}:000000000000:finding-aggregator/local`;
+  const emitImported = (stored: StoredFinding) => {
+    const event = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Security Hub Findings - Imported',
+      source: 'aws.securityhub',
+      account: String(stored.AwsAccountId ?? '000000000000'),
+      time: now(),
+      region,
+      resources: [`${stored.ProductArn}/finding/${stored.Id}`],
+      detail: { findings: [structuredClone(stored)] },
+    };
+    for (const listener of importListeners) listener(event);
+  };
 
   const importOne = (finding: Record<string, unknown>): string | undefined => {
     const missing = REQUIRED_FIELDS.find((field) => finding[field] === undefined || finding[field] === '');
@@ -189,9 +232,13 @@ export async function startSecurityHubEmulator(
   const operations: Record<string, (body: Record<string, unknown>) => unknown> = {
     'POST /findings/import': (body) => {
       const input = asArray(body.Findings, 'Findings', 1, 100);
+      if (!enabled)
+        throw new AwsError(401, 'InvalidAccessException', 'Account is not subscribed to AWS Security Hub');
       const failed = input.flatMap((finding) => {
         const problem = importOne(finding as Record<string, unknown>);
         const id = String((finding as Record<string, unknown>).Id ?? '');
+        const stored = problem ? undefined : findings.get(keyOf(finding as FindingIdentifier));
+        if (stored) emitImported(stored);
         return problem ? [{ Id: id, ErrorCode: 'InvalidInput', ErrorMessage: problem }] : [];
       });
       return {
@@ -273,6 +320,31 @@ export async function startSecurityHubEmulator(
       }
       return { ProcessedFindings: processed, UnprocessedFindings: failed };
     },
+    'GET /accounts': () => {
+      if (!enabled) {
+        throw new AwsError(
+          401,
+          'InvalidAccessException',
+          'Account 000000000000 is not subscribed to AWS Security Hub',
+        );
+      }
+      return {
+        HubArn: `arn:aws:securityhub:${region}:000000000000:hub/default`,
+        SubscribedAt: '2024-01-01T00:00:00.000Z',
+      };
+    },
+    'GET /findingAggregator/list': () => ({
+      FindingAggregators: aggregator ? [{ FindingAggregatorArn: aggregatorArn }] : [],
+    }),
+    'GET /findingAggregator/get': () => {
+      if (!aggregator) throw new AwsError(404, 'ResourceNotFoundException', 'Finding aggregator not found');
+      return {
+        FindingAggregatorArn: aggregatorArn,
+        FindingAggregationRegion: aggregator.region,
+        RegionLinkingMode: aggregator.mode,
+        ...(aggregator.regions ? { Regions: aggregator.regions } : {}),
+      };
+    },
     'POST /findingsv2': (body) => {
       const max = typeof body.MaxResults === 'number' ? body.MaxResults : 100;
       const start = Number(body.NextToken ?? 0);
@@ -313,7 +385,9 @@ export async function startSecurityHubEmulator(
   Object.assign(operations, insights.operations);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    const rawPath = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    // GetFindingAggregator carries the aggregator's ARN in its path.
+    const path = rawPath.startsWith('/findingAggregator/get/') ? '/findingAggregator/get' : rawPath;
     const routed = insights.route(req.method ?? '', path);
     const operation = routed?.key ?? `${req.method} ${path}`;
     const body = { ...((await readBody(req)) as Record<string, unknown>), ...routed?.params };
@@ -390,6 +464,15 @@ export async function startSecurityHubEmulator(
     unprocessedNext: (errorCode, ids, times = 1) =>
       unprocessed.add(() => true, { errorCode, ...(ids && { ids }) }, times),
     insights,
+    onImported: (listener) => {
+      importListeners.push(listener);
+    },
+    setEnabled: (value) => {
+      enabled = value;
+    },
+    setAggregator: (value) => {
+      aggregator = value;
+    },
     close: server.close,
   };
 }
