@@ -116,6 +116,17 @@ export function withTaskTimeouts(
   return visit(definition) as Record<string, unknown>;
 }
 
+/** One interpreter per definition: validating it (asl-validator, ajv) costs more than a short run. */
+const machines = new WeakMap<object, StateMachine>();
+function machineFor(definition: Record<string, unknown>): StateMachine {
+  let machine = machines.get(definition);
+  if (!machine) {
+    machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
+    machines.set(definition, machine);
+  }
+  return machine;
+}
+
 /**
  * Run the real state machine definition in aws-local-stepfunctions, every Task state bound by name
  * to a local handler (the real Lambda handler, or the real AWS SDK client for SDK integrations).
@@ -125,7 +136,7 @@ export async function runWorkflow(
   input: unknown,
   options: RunWorkflowOptions,
 ): Promise<WorkflowRun> {
-  const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
+  const machine = machineFor(definition);
   const states = collectStates(definition);
   const taskHandlers: Record<string, TaskHandler> = {};
   for (const task of states.tasks) {

@@ -10,7 +10,7 @@ import { DISPATCH_BATCH_SIZE } from '../config/constants.js';
 import { loadPolicyFile, policyDefaultsFromEnv } from '../config/policy-file.js';
 import { loadDispatchSettings } from '../config/settings.js';
 import { chunk } from '../domain/delivery/delivery.js';
-import { isNotified, isOpenLifecycle } from '../domain/delivery/ledger-items.js';
+import { type FindingItem, isNotified, isOpenLifecycle } from '../domain/delivery/ledger-items.js';
 import {
   buildEventPattern,
   buildEventPatternV2,
@@ -463,7 +463,7 @@ async function collectDeliveries(
   report: DispatchReport,
   runs: WorkflowRun[],
   results: FindingResult[],
-  ledger: Pick<Ledger, 'get'>,
+  ledger: Pick<Ledger, 'getMany'>,
 ): Promise<void> {
   // A run under the execution's name, or under the new name a failed one was started again with.
   const runOf = (name: string) =>
@@ -473,11 +473,14 @@ async function collectDeliveries(
     // No run: the name ran before and succeeded; the ledger tells.
     return { run, failed: run ? failedDeliveries(run) : new Set<string>() };
   });
+  // What the ledger recorded, read in batches (a storm's thousand findings: ten reads, not a thousand).
+  const queued = report.outcomes.filter((outcome) => outcome.outcome === 'queued');
+  const items = await ledger.getMany(queued.flatMap((outcome) => [outcome.key, outcome.deliveryKey]));
   for (const outcome of report.outcomes) {
     if (outcome.outcome === 'heartbeat') results.push(heartbeatResult(outcome.key, runOf(outcome.execution)));
     if (outcome.outcome !== 'queued') continue;
     const verdict = verdicts.find((v) => v.failed === 'all' || v.failed.has(outcome.deliveryId));
-    results.push(await queuedResult(outcome, verdict?.run, verdict !== undefined, ledger));
+    results.push(queuedResult(outcome, verdict?.run, verdict !== undefined, items));
   }
 }
 
@@ -489,13 +492,13 @@ function heartbeatResult(key: string, run: WorkflowRun | undefined): FindingResu
   return { key, outcome: 'failed', detail: `heartbeat check: ${run.error ?? ''}: ${run.cause ?? ''}` };
 }
 
-async function queuedResult(
+function queuedResult(
   outcome: Extract<FindingOutcome, { outcome: 'queued' }>,
   run: WorkflowRun | undefined,
   failed: boolean,
-  ledger: Pick<Ledger, 'get'>,
-): Promise<FindingResult> {
-  const item = await ledger.get(outcome.key);
+  items: ReadonlyMap<string, FindingItem>,
+): FindingResult {
+  const item = items.get(outcome.key);
   const base = { key: outcome.key, issueKey: item?.issueKey, slackTs: item?.slackTs };
   if (!failed && outcome.mode === 'close' && !isOpenLifecycle(item)) {
     return { ...base, outcome: 'closed', detail: item?.closedBecause ?? '' };
@@ -503,7 +506,7 @@ async function queuedResult(
   if (!failed && outcome.mode !== 'close' && isNotified(item?.status)) {
     return { ...base, outcome: outcome.mode === 'reopen' ? 'reopened' : 'notified' };
   }
-  const delivery = outcome.deliveryKey === outcome.key ? item : await ledger.get(outcome.deliveryKey);
+  const delivery = items.get(outcome.deliveryKey);
   const why = item?.markError
     ? `delivered, not marked: ${firstLine(item.markError)}`
     : item?.status === 'POSTED'
