@@ -119,9 +119,17 @@ export class Ledger
   // --- effects: one claim item per external effect --------------------------------------------------
 
   async claimEffect(effectId: string, token: string): Promise<EffectClaim> {
+    return this.claimItem(effectKey(effectId), token);
+  }
+
+  /**
+   * One claim item (an effect's, a Backlog activity's): taken for `token` unless done, or held by
+   * another token that is not stale yet.
+   */
+  private async claimItem(key: string, token: string): Promise<EffectClaim> {
     const now = this.now();
     try {
-      const result = await this.update(effectKey(effectId), {
+      const result = await this.update(key, {
         UpdateExpression: `SET ${A.claimToken} = :token, ${A.claimedAt} = :now, ${A.expiresAt} = :exp`,
         ConditionExpression: `attribute_not_exists(${A.doneAt}) AND (attribute_not_exists(${A.claimToken}) OR ${A.claimToken} = :token OR ${A.claimedAt} < :stale)`,
         ExpressionAttributeValues: {
@@ -138,7 +146,7 @@ export class Ledger
         : { state: 'claimed' };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = (await this.get(effectKey(effectId))) as ClaimItem | undefined;
+      const current = (await this.get(key)) as ClaimItem | undefined;
       return current?.doneAt ? { state: 'done', result: current.result ?? {} } : { state: 'held' };
     }
   }
@@ -159,8 +167,13 @@ export class Ledger
   }
 
   async completeEffect(effectId: string, result: Record<string, string>): Promise<void> {
+    await this.completeItem(effectKey(effectId), result);
+  }
+
+  /** A claim item done: its result kept, the claim dropped. */
+  private async completeItem(key: string, result: Record<string, string>): Promise<void> {
     const now = this.now();
-    await this.update(effectKey(effectId), {
+    await this.update(key, {
       UpdateExpression: `SET ${A.doneAt} = :now, #result = :result, ${A.expiresAt} = :exp REMOVE ${A.claimToken}`,
       ExpressionAttributeNames: { '#result': A.result },
       ExpressionAttributeValues: {
@@ -172,14 +185,19 @@ export class Ledger
   }
 
   async releaseEffect(effectId: string, token: string): Promise<void> {
+    await this.releaseItem(effectKey(effectId), token);
+  }
+
+  /** Give a claim item back, if `token` still holds it. */
+  private async releaseItem(key: string, token: string): Promise<void> {
     try {
-      await this.update(effectKey(effectId), {
+      await this.update(key, {
         UpdateExpression: `REMOVE ${A.claimToken}, ${A.claimedAt}`,
         ConditionExpression: `${A.claimToken} = :token`,
         ExpressionAttributeValues: { ':token': token },
       });
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      ignoreConditionFailure(error);
     }
   }
 
@@ -517,49 +535,15 @@ export class Ledger
   // --- the loop from Backlog: activities, an issue's items, reopens -------------------------------
 
   async claimActivity(activityId: number, token: string): Promise<ActivityClaim> {
-    const now = this.now();
-    try {
-      await this.update(activityKey(activityId), {
-        UpdateExpression: `SET ${A.claimToken} = :token, ${A.claimedAt} = :now, ${A.expiresAt} = :exp`,
-        ConditionExpression: `attribute_not_exists(${A.doneAt}) AND (attribute_not_exists(${A.claimToken}) OR ${A.claimToken} = :token OR ${A.claimedAt} < :stale)`,
-        ExpressionAttributeValues: {
-          ':token': token,
-          ':now': now.toISOString(),
-          ':stale': new Date(now.getTime() - this.claimStaleMs).toISOString(),
-          ':exp': this.expiry(now, CLAIM_RETENTION_SECONDS),
-        },
-      });
-      return 'claimed';
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = (await this.get(activityKey(activityId))) as ClaimItem | undefined;
-      return current?.doneAt ? 'done' : 'held';
-    }
+    return (await this.claimItem(activityKey(activityId), token)).state;
   }
 
   async completeActivity(activityId: number, result: Record<string, string>): Promise<void> {
-    const now = this.now();
-    await this.update(activityKey(activityId), {
-      UpdateExpression: `SET ${A.doneAt} = :now, #result = :result, ${A.expiresAt} = :exp REMOVE ${A.claimToken}`,
-      ExpressionAttributeNames: { '#result': A.result },
-      ExpressionAttributeValues: {
-        ':now': now.toISOString(),
-        ':result': result,
-        ':exp': this.expiry(now, CLAIM_RETENTION_SECONDS),
-      },
-    });
+    await this.completeItem(activityKey(activityId), result);
   }
 
   async releaseActivity(activityId: number, token: string): Promise<void> {
-    try {
-      await this.update(activityKey(activityId), {
-        UpdateExpression: `REMOVE ${A.claimToken}, ${A.claimedAt}`,
-        ConditionExpression: `${A.claimToken} = :token`,
-        ExpressionAttributeValues: { ':token': token },
-      });
-    } catch (error) {
-      ignoreConditionFailure(error);
-    }
+    await this.releaseItem(activityKey(activityId), token);
   }
 
   /** Query the sparse `byIssueKey` index (every page): the items filed under the issue. */
