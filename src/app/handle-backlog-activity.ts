@@ -18,13 +18,7 @@
 import type { BacklogActivity } from '../domain/backlog/activity.js';
 import { projectKeyOfIssue } from '../domain/backlog/activity.js';
 import { findingMarker } from '../domain/backlog/marker.js';
-import { chunk } from '../domain/delivery/delivery.js';
-import {
-  type FindingItem,
-  identifierOfKey,
-  isOpenLifecycle,
-  knownCopies,
-} from '../domain/delivery/ledger-items.js';
+import { type FindingItem, identifierOfKey, isOpenLifecycle } from '../domain/delivery/ledger-items.js';
 import {
   buildLeftAsTheyAreComment,
   buildStillFailingComment,
@@ -37,7 +31,7 @@ import {
   trackerSuppressedNote,
 } from '../domain/delivery/tracker-lifecycle.js';
 import { findingKey } from '../domain/finding/finding.js';
-import { BacklogIssueGoneError, ClaimHeldError, SecurityHubRequestError } from './errors.js';
+import { BacklogIssueGoneError, ClaimHeldError } from './errors.js';
 import type {
   ActivityLedger,
   Clock,
@@ -45,10 +39,10 @@ import type {
   FindingsUpdater,
   IssueTracker,
   Log,
-  MarkStatus,
   TrackedIssue,
 } from './ports.js';
 import { type IssueStanding, type MessageLookPorts, restyleForIssue } from './tracker-message-look.js';
+import { updateFindingCopies } from './update-findings.js';
 
 export interface HandleActivityPorts extends MessageLookPorts {
   ledger: ActivityLedger;
@@ -83,13 +77,6 @@ export type ActivityOutcome =
   | { activityId: number; outcome: 'handled'; issues: IssueOutcome[] };
 
 /** Security Hub error codes of a finding it could not update now but may later. */
-const RETRYABLE_UNPROCESSED = new Set([
-  'ConcurrentUpdateError',
-  'InternalFailure',
-  'InternalServerException',
-  'ConflictException',
-]);
-
 /** Handle one activity once; `attempt` names this delivery of it (its claim). */
 export async function handleBacklogActivity(
   activity: BacklogActivity,
@@ -229,7 +216,11 @@ async function resolveFindings(
       context.deliveryKey,
     );
     const known = agreed.filter((item) => states.has(item.findingKey));
-    await updateAll(known, 'RESOLVED', trackerResolvedNote(issueKey, by, verdict.resolution), ports);
+    await updateFindingCopies(
+      known,
+      { status: 'RESOLVED', note: trackerResolvedNote(issueKey, by, verdict.resolution) },
+      ports,
+    );
   }
   if (failing.length === 0)
     return { issueKey, outcome: 'resolved', findings: agreed.map((i) => i.findingKey) };
@@ -283,7 +274,11 @@ async function suppressFindings(
     },
     context.deliveryKey,
   );
-  await updateAll(open, 'SUPPRESSED', trackerSuppressedNote(issueKey, by, verdict.resolution, latest), ports);
+  await updateFindingCopies(
+    open,
+    { status: 'SUPPRESSED', note: trackerSuppressedNote(issueKey, by, verdict.resolution, latest) },
+    ports,
+  );
   return { issueKey, outcome: 'suppressed', findings: keys };
 }
 
@@ -308,7 +303,7 @@ async function reopenFindings(context: IssueContext, ports: HandleActivityPorts)
     { issueKey, by, why: `issue reopened in Backlog by ${by}` },
   );
   const known = reopening.filter((item) => reopened.includes(item.findingKey) && states.has(item.findingKey));
-  await updateAll(known, 'NOTIFIED', trackerReopenedNote(issueKey, by), ports);
+  await updateFindingCopies(known, { status: 'NOTIFIED', note: trackerReopenedNote(issueKey, by) }, ports);
   if (left.length > 0) {
     const project = await ports.tracker.project(context.issue.projectKey);
     const comment = buildLeftAsTheyAreComment(
@@ -341,33 +336,6 @@ async function readStates(
     if (item) states.set(item.findingKey, state);
   }
   return states;
-}
-
-/**
- * Every copy Security Hub holds of these findings (CSPM's, the new Security Hub's), 100 a call;
- * what may pass later fails the activity (the queue retries it).
- */
-async function updateAll(
-  items: readonly FindingItem[],
-  status: MarkStatus,
-  note: string,
-  ports: HandleActivityPorts,
-): Promise<void> {
-  for (const part of chunk(items.flatMap(knownCopies), 100)) {
-    const unprocessed = await ports.updater.update(part, { status, note });
-    const retryable = unprocessed.filter((entry) => RETRYABLE_UNPROCESSED.has(entry.code));
-    for (const entry of unprocessed.filter((e) => !retryable.includes(e))) {
-      ports.log.warn('Security Hub did not update a finding', {
-        id: entry.copy.identifier.Id,
-        code: entry.code,
-      });
-    }
-    if (retryable.length > 0) {
-      throw new SecurityHubRequestError(
-        `Security Hub left ${retryable.length} finding(s) unprocessed (${retryable[0]?.code}): retried`,
-      );
-    }
-  }
 }
 
 /** One comment for this activity and issue, once (found by its marker when a retry repeats it). */

@@ -18,13 +18,7 @@
  */
 import { projectKeyOfIssue } from '../domain/backlog/activity.js';
 import { findingMarker } from '../domain/backlog/marker.js';
-import { chunk } from '../domain/delivery/delivery.js';
-import {
-  type FindingItem,
-  identifierOfKey,
-  isOpenLifecycle,
-  knownCopies,
-} from '../domain/delivery/ledger-items.js';
+import { type FindingItem, identifierOfKey, isOpenLifecycle } from '../domain/delivery/ledger-items.js';
 import type { CloseReason } from '../domain/delivery/lifecycle.js';
 import {
   acknowledgedNote,
@@ -38,12 +32,7 @@ import { isResolvable, withAcknowledgement, withSlackClose } from '../domain/sla
 import { escapeSlackText } from '../domain/slack/escape.js';
 import type { QueuedSlackAction } from '../domain/slack/interaction.js';
 import type { PostedMessage } from '../domain/slack/lifecycle-message.js';
-import {
-  BacklogIssueGoneError,
-  ClaimHeldError,
-  SecurityHubRequestError,
-  SlackMessageGoneError,
-} from './errors.js';
+import { BacklogIssueGoneError, ClaimHeldError, SlackMessageGoneError } from './errors.js';
 import type {
   Chat,
   Clock,
@@ -51,12 +40,12 @@ import type {
   FindingsReader,
   FindingsUpdater,
   Log,
-  MarkStatus,
   SlackActionLedger,
   SlackActionTracker,
   SlackPeople,
   TrackerUser,
 } from './ports.js';
+import { updateFindingCopies } from './update-findings.js';
 
 export interface HandleSlackActionPorts {
   ledger: SlackActionLedger;
@@ -92,12 +81,6 @@ interface Target {
   by: string;
   email?: string;
 }
-
-const RETRYABLE_UNPROCESSED = new Set([
-  'ConcurrentUpdateError',
-  'InternalFailure',
-  'InternalServerException',
-]);
 
 /** Handle one queued action once; `attempt` names this delivery of it (its claim). */
 export async function handleSlackAction(
@@ -201,7 +184,7 @@ async function acknowledge(target: Target, ports: HandleSlackActionPorts): Promi
     `${by} (Slack ${action.user.id})`,
     action.at,
   );
-  await updateAll(findings, 'NOTIFIED', acknowledgedNote(by, action.at), ports);
+  await updateFindingCopies(findings, { status: 'NOTIFIED', note: acknowledgedNote(by, action.at) }, ports);
   const assignee = item.issueKey ? await acknowledgeIssue(target, item.issueKey, ports) : undefined;
   await changeMessage(
     target,
@@ -266,7 +249,11 @@ async function suppress(target: Target, ports: HandleSlackActionPorts): Promise<
     target.item.findingKey,
   );
   if (action.until) await ports.ledger.recordSuppressionExpiry(keysOf(target.findings), action.until);
-  await updateAll(target.findings, 'SUPPRESSED', suppressedNote(by, reasonText, action.until), ports);
+  await updateFindingCopies(
+    target.findings,
+    { status: 'SUPPRESSED', note: suppressedNote(by, reasonText, action.until) },
+    ports,
+  );
   await closeIssue(
     target,
     "Won't Fix",
@@ -293,7 +280,11 @@ async function resolve(target: Target, ports: HandleSlackActionPorts): Promise<S
     reason,
     target.item.findingKey,
   );
-  await updateAll(target.findings, 'RESOLVED', resolvedNote(by, action.at), ports);
+  await updateFindingCopies(
+    target.findings,
+    { status: 'RESOLVED', note: resolvedNote(by, action.at) },
+    ports,
+  );
   await closeIssue(target, 'Fixed', buildResolvedComment, ports);
   await changeMessage(target, (message) => withSlackClose(message, reason), ports);
   return audited(target, ports);
@@ -348,30 +339,6 @@ async function changeMessage(
   } catch (error) {
     if (!(error instanceof SlackMessageGoneError)) throw error;
     ports.log.warn('the Slack message was deleted: not changed', { channel, ts });
-  }
-}
-
-/** Every copy of the findings (CSPM's, the new Security Hub's), 100 a call; what may pass later is retried. */
-async function updateAll(
-  items: readonly FindingItem[],
-  status: MarkStatus,
-  note: string,
-  ports: HandleSlackActionPorts,
-) {
-  for (const part of chunk(items.flatMap(knownCopies), 100)) {
-    const unprocessed = await ports.updater.update(part, { status, note });
-    const retryable = unprocessed.filter((entry) => RETRYABLE_UNPROCESSED.has(entry.code));
-    for (const entry of unprocessed.filter((e) => !retryable.includes(e))) {
-      ports.log.warn('Security Hub did not update a finding', {
-        id: entry.copy.identifier.Id,
-        code: entry.code,
-      });
-    }
-    if (retryable.length > 0) {
-      throw new SecurityHubRequestError(
-        `${retryable.length} finding(s) not updated (${retryable[0]?.code}): retried`,
-      );
-    }
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { chunk, copyKey, memberKey, type WorkflowItem } from '../domain/delivery/delivery.js';
 import type { Clock, FindingCopyRef, FindingsUpdater, Log, MarkLedger } from './ports.js';
+import { MAX_IDENTIFIERS_PER_UPDATE, RETRYABLE_UNPROCESSED } from './update-findings.js';
 
 export interface MarkFindingsInput {
   delivery: WorkflowItem;
@@ -31,15 +32,6 @@ export interface MarkResult {
   /** Their error codes, with how many of each. */
   errors: Record<string, number>;
 }
-
-/** The BatchUpdateFindings (and V2) limit. */
-export const MAX_IDENTIFIERS_PER_UPDATE = 100;
-const RETRYABLE = new Set([
-  'ConcurrentUpdateError',
-  'InternalFailure',
-  'InternalServerException',
-  'ConflictException',
-]);
 
 type Unprocessed = { copy: FindingCopyRef; code: string; message?: string };
 
@@ -84,14 +76,14 @@ async function updateWithRetries(
   const change = { status: input.status, note: input.note };
   let unprocessed = await ports.securityHub.update(part, change);
   for (const delay of ports.retryDelaysMs) {
-    const retryable = unprocessed.filter((entry) => RETRYABLE.has(entry.code));
+    const retryable = unprocessed.filter((entry) => RETRYABLE_UNPROCESSED.has(entry.code));
     if (retryable.length === 0) break;
     await ports.sleep(delay);
     const again = await ports.securityHub.update(
       retryable.map((entry) => entry.copy),
       change,
     );
-    unprocessed = [...unprocessed.filter((entry) => !RETRYABLE.has(entry.code)), ...again];
+    unprocessed = [...unprocessed.filter((entry) => !RETRYABLE_UNPROCESSED.has(entry.code)), ...again];
   }
   return unprocessed;
 }

@@ -1,16 +1,8 @@
-/**
- * Use case: the scheduled sweep of suppressions made from Slack with an expiry date. On that day
- * (UTC) each finding still suppressed in the ledger and in Security Hub is set back to NEW, with a
- * note saying why; Security Hub's event for it then reopens the finding through the lifecycle
- * (the same issue reopened with a comment, a thread reply, the message restyled back). The sweep
- * looks back `lookBackDays`, so a day it missed (an outage) is swept on its next run.
- */
-import { chunk } from '../domain/delivery/delivery.js';
-import { type FindingItem, identifierOfKey, knownCopies } from '../domain/delivery/ledger-items.js';
+import { type FindingItem, identifierOfKey } from '../domain/delivery/ledger-items.js';
 import { expiredNote } from '../domain/delivery/slack-action-audit.js';
 import { findingKey } from '../domain/finding/finding.js';
-import { SecurityHubRequestError } from './errors.js';
 import type { Clock, FindingsReader, FindingsUpdater, Log, SweepLedger } from './ports.js';
+import { updateFindingCopies } from './update-findings.js';
 
 export interface SweepPorts {
   ledger: SweepLedger;
@@ -30,8 +22,6 @@ export interface SweepResult {
 }
 
 const DAY_MS = 86_400_000;
-const RETRYABLE = new Set(['ConcurrentUpdateError', 'InternalFailure', 'InternalServerException']);
-
 /** The days to look at, oldest first, today last (YYYY-MM-DD, UTC). */
 export function sweepDays(now: Date, lookBackDays: number): string[] {
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
@@ -68,12 +58,7 @@ async function sweepDay(day: string, keys: readonly string[], ports: SweepPorts)
   // A finding CSPM does not hold (the new Security Hub's only) is set back all the same.
   const still = due.filter((item) => (workflow.get(item.findingKey) ?? 'SUPPRESSED') === 'SUPPRESSED');
   for (const [by, group] of byWhom(still)) {
-    for (const part of chunk(group.flatMap(knownCopies), 100)) {
-      const unprocessed = await ports.updater.update(part, { status: 'NEW', note: expiredNote(day, by) });
-      const retryable = unprocessed.filter((entry) => RETRYABLE.has(entry.code));
-      if (retryable.length > 0)
-        throw new SecurityHubRequestError(`${retryable.length} finding(s) not set back to NEW: retried`);
-    }
+    await updateFindingCopies(group, { status: 'NEW', note: expiredNote(day, by) }, ports);
   }
   const reopened = still.map((item) => item.findingKey);
   return { reopened, skipped: keys.filter((key) => !reopened.includes(key)) };
