@@ -1,7 +1,7 @@
-import { ErrorCode, type WebAPICallError, WebClient } from '@slack/web-api';
+import { ErrorCode, type WebAPICallError, type WebClient } from '@slack/web-api';
 import { SlackAuthError, SlackDeliveryError, SlackRateLimitError } from '../app/errors.js';
 import type { SlackDirectory, SlackPeople, SlackResponder } from '../app/ports.js';
-import { DEFAULT_SLACK_TIMEOUT_MS } from './slack.js';
+import { AUTH_ERRORS, slackWebClient } from './slack.js';
 
 export interface SlackInteractionsOptions {
   getToken: () => Promise<string>;
@@ -16,13 +16,6 @@ export interface SlackInteractionsOptions {
 
 /** views.open's answers for a trigger id Slack will not exchange: a replay, or an answer too late. */
 const TRIGGER_ERRORS = new Set(['exchanged_trigger_id', 'expired_trigger_id', 'invalid_trigger_id']);
-const AUTH_ERRORS = new Set([
-  'invalid_auth',
-  'not_authed',
-  'token_revoked',
-  'token_expired',
-  'account_inactive',
-]);
 const DEFAULT_CACHE_MS = 5 * 60_000;
 
 interface Cached<T> {
@@ -38,14 +31,14 @@ interface Cached<T> {
  * within 3 seconds, and the worker's queue retries.
  */
 export class SlackInteractions implements SlackDirectory, SlackResponder, SlackPeople {
-  private client: WebClient | undefined;
-  private clientToken: string | undefined;
+  private readonly webClient: () => Promise<WebClient>;
   private readonly groups = new Map<string, Cached<readonly string[]>>();
   private readonly profiles = new Map<string, Cached<{ name: string; email?: string }>>();
   private readonly now: () => number;
 
   constructor(private readonly options: SlackInteractionsOptions) {
     this.now = options.now ?? Date.now;
+    this.webClient = slackWebClient(options);
   }
 
   userGroupMembers(groupId: string): Promise<readonly string[]> {
@@ -93,20 +86,6 @@ export class SlackInteractions implements SlackDirectory, SlackResponder, SlackP
     cache.set(key, { value, expires: this.now() + (this.options.cacheMs ?? DEFAULT_CACHE_MS) });
     value.catch(() => cache.delete(key));
     return value;
-  }
-
-  private async webClient(): Promise<WebClient> {
-    const token = await this.options.getToken();
-    if (!this.client || token !== this.clientToken) {
-      this.client = new WebClient(token, {
-        ...(this.options.apiUrl ? { slackApiUrl: this.options.apiUrl } : {}),
-        retryConfig: { retries: 0 },
-        rejectRateLimitedCalls: true,
-        timeout: this.options.timeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS,
-      });
-      this.clientToken = token;
-    }
-    return this.client;
   }
 
   private async call<T>(method: string, request: (client: WebClient) => Promise<T>): Promise<T> {

@@ -21,12 +21,38 @@ export interface SlackPosterOptions {
 export type PostRequest = ChatPost;
 
 export const DEFAULT_SLACK_TIMEOUT_MS = 5_000;
+
+/**
+ * The Web API client for the current token (a rotated token gets a new one), without client
+ * retries: the workflow and the queues retry, after looking for what an earlier attempt may have
+ * posted; a rate limit is rejected at once, with its Retry-After.
+ */
+export function slackWebClient(
+  options: Pick<SlackPosterOptions, 'getToken' | 'apiUrl' | 'timeoutMs'>,
+): () => Promise<WebClient> {
+  let client: WebClient | undefined;
+  let clientToken: string | undefined;
+  return async () => {
+    const token = await options.getToken();
+    if (!client || token !== clientToken) {
+      client = new WebClient(token, {
+        ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+        retryConfig: { retries: 0 },
+        rejectRateLimitedCalls: true,
+        timeout: options.timeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS,
+      });
+      clientToken = token;
+    }
+    return client;
+  };
+}
 /** The metadata every post carries: its post id, so a post whose answer was lost can be found. */
 export const POST_EVENT_TYPE = 'securityhub_notifier_post';
 /** Pages of history looked through for a lost post (200 messages a page). */
 const MAX_HISTORY_PAGES = 5;
 
-const AUTH_ERRORS = new Set([
+/** Slack's answers that mean the bot token is wrong (every adapter reports them as SlackAuthError). */
+export const AUTH_ERRORS: ReadonlySet<string> = new Set([
   'invalid_auth',
   'not_authed',
   'token_revoked',
@@ -49,11 +75,12 @@ interface HistoryMessage {
  * `Retry-After` (the workflow waits it out).
  */
 export class SlackPoster implements Chat, ChatInspector {
-  private client: WebClient | undefined;
-  private clientToken: string | undefined;
   private readonly channelIds = new Map<string, string>();
+  private readonly webClient: () => Promise<WebClient>;
 
-  constructor(private readonly options: SlackPosterOptions) {}
+  constructor(private readonly options: SlackPosterOptions) {
+    this.webClient = slackWebClient(options);
+  }
 
   async post(request: ChatPost): Promise<{ channel: string; ts: string }> {
     const args: Record<string, unknown> = {
@@ -180,21 +207,6 @@ export class SlackPoster implements Chat, ChatInspector {
     throw new SlackChannelError(
       `Slack channel ${channel}: channel_not_found (check SLACK_CHANNEL and invite the bot)`,
     );
-  }
-
-  private async webClient(): Promise<WebClient> {
-    const token = await this.options.getToken();
-    if (!this.client || token !== this.clientToken) {
-      this.client = new WebClient(token, {
-        ...(this.options.apiUrl ? { slackApiUrl: this.options.apiUrl } : {}),
-        // The workflow retries, after looking for what an earlier attempt may have posted.
-        retryConfig: { retries: 0 },
-        rejectRateLimitedCalls: true,
-        timeout: this.options.timeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS,
-      });
-      this.clientToken = token;
-    }
-    return this.client;
   }
 
   private async call<T>(
