@@ -2,7 +2,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { awsClientConfig, type Env } from '../adapters/aws-config.js';
 import { BacklogTracker } from '../adapters/backlog.js';
 import { Ledger } from '../adapters/ledger.js';
@@ -19,7 +18,7 @@ import { loadPolicyFile, policyDefaultsFromEnv } from '../config/policy-file.js'
 import { loadBacklogWorkerSettings } from '../config/settings.js';
 import { parseQueuedActivity } from '../domain/backlog/activity.js';
 import { trackerProjects } from '../domain/delivery/tracker-lifecycle.js';
-import { lambda, lazySecretClients, makeLogger, once } from './runtime.js';
+import { lazySecretClients, makeLogger, once, queueWorker } from './runtime.js';
 
 export interface BacklogActivityDeps {
   logger: Logger;
@@ -29,25 +28,17 @@ export interface BacklogActivityDeps {
 }
 
 export function makeHandler(deps: BacklogActivityDeps) {
-  return lambda<SQSEvent, SQSBatchResponse>(
+  const read = (body: unknown) => {
+    const parsed = parseQueuedActivity(body);
+    if (!parsed.ok) throw new Error(`not a queued Backlog activity: ${parsed.problem}`);
+    return parsed.activity;
+  };
+  return queueWorker(
     deps.logger,
-    async (event, context) => {
-      const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-      for (const record of event.Records) {
-        try {
-          const parsed = parseQueuedActivity(JSON.parse(record.body));
-          if (!parsed.ok) throw new Error(`not a queued Backlog activity: ${parsed.problem}`);
-          const attempt = `${record.messageId}/${context.awsRequestId}`;
-          deps.onOutcome?.(await handleBacklogActivity(parsed.activity, attempt, deps.ports()));
-        } catch (error) {
-          deps.logger.error('Backlog activity failed: returned to the queue', {
-            messageId: record.messageId,
-            error: `${(error as Error).name}: ${(error as Error).message}`,
-          });
-          batchItemFailures.push({ itemIdentifier: record.messageId });
-        }
-      }
-      return { batchItemFailures };
+    'Backlog activity',
+    read,
+    async (activity, attempt) => {
+      deps.onOutcome?.(await handleBacklogActivity(activity, attempt, deps.ports()));
     },
     deps.ports,
   );

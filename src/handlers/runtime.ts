@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { awsClientConfig, type Env } from '../adapters/aws-config.js';
 import type { SecretClients } from '../adapters/secrets.js';
 
@@ -29,6 +29,39 @@ export function lambda<TEvent, TResult>(
       validate();
     })
     .handler(fn);
+}
+
+/**
+ * A queue's worker: each record read (`read` throws on a body that is not one), handled as its own
+ * attempt (`<messageId>/<requestId>`, the claim's token); a record that fails goes back to the queue
+ * (partial batch failure) and is logged naming it, the rest of the batch goes on.
+ */
+export function queueWorker<T>(
+  logger: Logger,
+  what: string,
+  read: (body: unknown) => T,
+  handle: (item: T, attempt: string) => Promise<void>,
+  validate: () => unknown,
+) {
+  return lambda<SQSEvent, SQSBatchResponse>(
+    logger,
+    async (event, context) => {
+      const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+      for (const record of event.Records) {
+        try {
+          await handle(read(JSON.parse(record.body)), `${record.messageId}/${context.awsRequestId}`);
+        } catch (error) {
+          logger.error(`${what} failed: returned to the queue`, {
+            messageId: record.messageId,
+            error: `${(error as Error).name}: ${(error as Error).message}`,
+          });
+          batchItemFailures.push({ itemIdentifier: record.messageId });
+        }
+      }
+      return { batchItemFailures };
+    },
+    validate,
+  );
 }
 
 /** Evaluate once, on first use: configuration is parsed at cold start, not at import. */

@@ -2,7 +2,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { awsClientConfig, type Env } from '../adapters/aws-config.js';
 import { BacklogTracker } from '../adapters/backlog.js';
 import { Ledger } from '../adapters/ledger.js';
@@ -21,7 +20,7 @@ import { loadSlackActionWorkerSettings } from '../config/settings.js';
 import { trackerProjects } from '../domain/delivery/tracker-lifecycle.js';
 import { slackActionsOf } from '../domain/policy/slack-actions.js';
 import { parseQueuedSlackAction } from '../domain/slack/interaction.js';
-import { lambda, lazySecretClients, makeLogger, once } from './runtime.js';
+import { lazySecretClients, makeLogger, once, queueWorker } from './runtime.js';
 
 export interface SlackActionDeps {
   logger: Logger;
@@ -31,25 +30,17 @@ export interface SlackActionDeps {
 }
 
 export function makeHandler(deps: SlackActionDeps) {
-  return lambda<SQSEvent, SQSBatchResponse>(
+  const read = (body: unknown) => {
+    const parsed = parseQueuedSlackAction(body);
+    if (!parsed.ok) throw new Error(`not a queued Slack action: ${parsed.problem}`);
+    return parsed.action;
+  };
+  return queueWorker(
     deps.logger,
-    async (event, context) => {
-      const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-      for (const record of event.Records) {
-        try {
-          const parsed = parseQueuedSlackAction(JSON.parse(record.body));
-          if (!parsed.ok) throw new Error(`not a queued Slack action: ${parsed.problem}`);
-          const attempt = `${record.messageId}/${context.awsRequestId}`;
-          deps.onOutcome?.(await handleSlackAction(parsed.action, attempt, deps.ports()));
-        } catch (error) {
-          deps.logger.error('Slack action failed: returned to the queue', {
-            messageId: record.messageId,
-            error: `${(error as Error).name}: ${(error as Error).message}`,
-          });
-          batchItemFailures.push({ itemIdentifier: record.messageId });
-        }
-      }
-      return { batchItemFailures };
+    'Slack action',
+    read,
+    async (action, attempt) => {
+      deps.onOutcome?.(await handleSlackAction(action, attempt, deps.ports()));
     },
     deps.ports,
   );
