@@ -7,7 +7,7 @@
 import { formatterFor, type TextFormattingRule } from '../backlog/format.js';
 import { BACKLOG_LIMITS, fitText, MARKER_ROOM } from '../backlog/limits.js';
 import type { FindingIdentifier } from '../finding/finding.js';
-import { isRecord } from '../finding/json.js';
+import { at, isRecord, str } from '../finding/json.js';
 import type { NotificationPolicy } from '../policy/policy.js';
 import { singleLine } from '../text/sanitize.js';
 import { truncate } from '../text/truncate.js';
@@ -74,9 +74,7 @@ export interface FindingState {
   lastObservedAt?: string;
 }
 
-const str = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
-const field = (raw: Record<string, unknown>, ...path: string[]) =>
-  str(path.reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), raw));
+const field = (raw: Record<string, unknown>, ...path: string[]) => str(at(raw, ...path));
 
 /** An ASFF finding as GetFindings returns it, reduced to its state; undefined without Id and ProductArn. */
 export function findingStateOf(raw: unknown): FindingState | undefined {

@@ -3,6 +3,21 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A non-empty string, else undefined. */
+export function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** The value at a path of object keys, undefined where the path leaves objects. */
+export function at(value: unknown, ...keys: string[]): unknown {
+  let current = value;
+  for (const key of keys) {
+    if (!isRecord(current)) return undefined;
+    current = current[key];
+  }
+  return current;
+}
+
 /**
  * `JSON.stringify` without recursion: the same text for any JSON value, however deeply nested
  * (JSON.stringify overflows the stack at a few thousand levels, and a rejected event must still be

@@ -10,9 +10,9 @@ import {
   type Product,
   type VulnerabilityInfo,
 } from './finding.js';
-import { isRecord } from './json.js';
+import { at, isRecord, str } from './json.js';
 import { isSeverityLabel, type SeverityLabel, severityFromNormalized } from './severity.js';
-import { FindingValidationError } from './validation-error.js';
+import { describeValue, FindingValidationError, formatPath, identifierText } from './validation-error.js';
 
 export interface NormalizeContext {
   /** The EventBridge event id, named in every error. */
@@ -72,13 +72,6 @@ function isAsffTimestamp(value: unknown): value is string {
 
 const isoTimestamp = z.string().refine(isAsffTimestamp, TIMESTAMP_REASON);
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const identifierText = z
-  .string()
-  .min(1)
-  .max(512)
-  .refine((value) => !LONE_SURROGATE.test(value), 'holds an unpaired surrogate (not valid Unicode text)');
-
 /** The fields this tool cannot work without. Everything else is read leniently below. */
 const requiredFinding = z.object({
   Id: identifierText,
@@ -97,23 +90,6 @@ const requiredFinding = z.object({
 });
 
 type Json = Record<string, unknown>;
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
-
-function at(value: unknown, ...keys: string[]): unknown {
-  let current = value;
-  for (const key of keys) {
-    if (!isRecord(current)) return undefined;
-    current = current[key];
-  }
-  return current;
-}
-
-function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('');
-}
 
 const PRODUCTS: ReadonlyArray<{ product: Product; arnSuffix: string; name: string }> = [
   { product: 'GuardDuty', arnSuffix: '/aws/guardduty', name: 'GuardDuty' },
@@ -260,18 +236,6 @@ export function buildConsoleUrl(id: string, homeRegion: string): string {
 const WORKFLOW_STATUSES = ['NEW', 'NOTIFIED', 'RESOLVED', 'SUPPRESSED'] as const;
 const RECORD_STATES = ['ACTIVE', 'ARCHIVED'] as const;
 const COMPLIANCE_STATUSES = ['PASSED', 'WARNING', 'FAILED', 'NOT_AVAILABLE'] as const;
-
-/** A short, safe account of an unexpected value for an error reason (never the whole value). */
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') {
-    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
-    return JSON.stringify(shown);
-  }
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return `a value of type ${typeof value}`;
-}
 
 /**
  * The optional fields that decide whether a finding is notified. Absent (`undefined`) is fine and

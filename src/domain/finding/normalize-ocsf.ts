@@ -10,11 +10,11 @@ import {
   underlyingKey,
   type VulnerabilityInfo,
 } from './finding.js';
-import { isRecord } from './json.js';
+import { at, isRecord, str } from './json.js';
 import type { NormalizeContext } from './normalize-asff.js';
 import { toAsffResourceType } from './resource-type.js';
 import type { SeverityLabel } from './severity.js';
-import { FindingValidationError } from './validation-error.js';
+import { describeValue, FindingValidationError, formatPath, identifierText } from './validation-error.js';
 
 /**
  * The OCSF finding of the new Security Hub (`Findings Imported V2`, `detail.findings[0]`), normalised
@@ -26,19 +26,6 @@ import { FindingValidationError } from './validation-error.js';
 
 type Json = Record<string, unknown>;
 
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
-
-function at(value: unknown, ...keys: string[]): unknown {
-  let current = value;
-  for (const key of keys) {
-    if (!isRecord(current)) return undefined;
-    current = current[key];
-  }
-  return current;
-}
-
 function records(value: unknown): Json[] {
   return Array.isArray(value) ? value.filter(isRecord) : [];
 }
@@ -47,28 +34,8 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
-function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('');
-}
-
-/** A short, safe account of an unexpected value for an error reason (never the whole value). */
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return `a value of type ${typeof value}`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // What this tool cannot work without.
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const identifierText = z
-  .string()
-  .min(1)
-  .max(512)
-  .refine((value) => !LONE_SURROGATE.test(value), 'holds an unpaired surrogate (not valid Unicode text)');
 
 /**
  * The identity (`finding_info.uid` + `metadata.product.uid` + `cloud.account.uid`, and `metadata.uid`
