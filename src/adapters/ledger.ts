@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -8,7 +9,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { LedgerError } from '../app/errors.js';
+import { ClaimHeldError, LedgerError } from '../app/errors.js';
 import type {
   ActivityClaim,
   ActivityLedger,
@@ -16,6 +17,7 @@ import type {
   EffectClaim,
   IssueDue,
   IssueLedger,
+  LedgeredMember,
   LifecycleEvent,
   MarkLedger,
   MemberRecord,
@@ -36,6 +38,7 @@ import {
   expiryKey,
   type FindingItem,
   type GroupItem,
+  isNotified,
   LEDGER_ISSUE_INDEX,
   type LifecycleEventItem,
   OPEN_ISSUES_DAY,
@@ -53,6 +56,24 @@ const CLAIM_RETENTION_SECONDS = 30 * 24 * 3600;
 const MAX_UNPROCESSED_ATTEMPTS = 8;
 /** Single-item writes a batch of member claims or marks runs at once. */
 const PARALLEL_WRITES = 16;
+/** A group's announcement map holds at most this many members (11 characters each, ~220 KB of 400). */
+export const MAX_ANNOUNCED_IN_MAP = 20_000;
+/** Versioned writes of a group's announcement map tried before the claim is reported held. */
+const ANNOUNCE_ROUNDS = 12;
+const HASH_LENGTH = 11;
+
+/** A member's short hash in a group's announcement map (66 bits of SHA-256, base64url). */
+function memberHash(key: string): string {
+  return createHash('sha256').update(key).digest('base64url').slice(0, HASH_LENGTH);
+}
+
+function hashesOf(joined: string): string[] {
+  const hashes: string[] = [];
+  for (let index = 0; index + HASH_LENGTH <= joined.length; index += HASH_LENGTH) {
+    hashes.push(joined.slice(index, index + HASH_LENGTH));
+  }
+  return hashes;
+}
 
 export interface LedgerOptions {
   now?: () => Date;
@@ -61,6 +82,8 @@ export interface LedgerOptions {
    * task can run (its Lambda timeout), so a live attempt never loses its claim.
    */
   claimStaleMs?: number;
+  /** Members a group's announcement map holds before later ones are claimed one by one. */
+  announceMapCap?: number;
 }
 
 /** Default: the task functions' 30 s timeout, with a margin. */
@@ -82,6 +105,7 @@ export class Ledger
   private readonly doc: DynamoDBDocumentClient;
   private readonly now: () => Date;
   private readonly claimStaleMs: number;
+  private readonly announceMapCap: number;
 
   constructor(
     client: DynamoDBClient,
@@ -91,9 +115,15 @@ export class Ledger
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     this.now = options.now ?? (() => new Date());
     this.claimStaleMs = options.claimStaleMs ?? DEFAULT_CLAIM_STALE_MS;
+    this.announceMapCap = options.announceMapCap ?? MAX_ANNOUNCED_IN_MAP;
   }
 
   async get(key: string): Promise<FindingItem | undefined> {
+    const item = await this.getRaw(key);
+    return item ? ((await this.resolveMarks([item]))[0] as FindingItem) : undefined;
+  }
+
+  private async getRaw(key: string): Promise<FindingItem | undefined> {
     const result = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: { [A.key]: key }, ConsistentRead: true }),
     );
@@ -102,6 +132,12 @@ export class Ledger
 
   /** Items for many keys (BatchGetItem, 100 a call, unprocessed keys retried). */
   async getMany(keys: readonly string[]): Promise<Map<string, FindingItem>> {
+    const items = await this.getManyRaw(keys);
+    for (const item of await this.resolveMarks([...items.values()])) items.set(item.findingKey, item);
+    return items;
+  }
+
+  private async getManyRaw(keys: readonly string[]): Promise<Map<string, FindingItem>> {
     const items = new Map<string, FindingItem>();
     for (const part of chunk([...new Set(keys)], 100)) {
       let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead?: boolean }> | undefined =
@@ -114,6 +150,32 @@ export class Ledger
       }
     }
     return items;
+  }
+
+  /**
+   * Storm members are marked a delivery at a time: a member the ledger holds as pending, whose
+   * delivery (`markedWith`) its group lists in `markedDeliveries`, is read as NOTIFIED with the
+   * copies that delivery marked. Every read of finding items goes through here.
+   */
+  private async resolveMarks(items: readonly FindingItem[]): Promise<FindingItem[]> {
+    const pending = items.filter(
+      (item) => item.markedWith && !isNotified(item.status) && item.deliveredWith?.startsWith('group|'),
+    );
+    if (pending.length === 0) return [...items];
+    const groups = await this.getManyRaw(pending.map((item) => item.deliveredWith as string));
+    return items.map((item) => {
+      const group = item.deliveredWith ? (groups.get(item.deliveredWith) as Partial<GroupItem>) : undefined;
+      if (!pending.includes(item) || !group?.markedDeliveries?.has(item.markedWith as string)) return item;
+      return {
+        ...item,
+        status: 'NOTIFIED',
+        ...(group.markedAt ? { markedAt: group.markedAt } : {}),
+        markedCopies: new Set([...(item.markedCopies ?? []), ...(item.pendingCopies ?? [])]),
+        ...(item.ocsfUids || item.pendingUids
+          ? { ocsfUids: new Set([...(item.ocsfUids ?? []), ...(item.pendingUids ?? [])]) }
+          : {}),
+      };
+    });
   }
 
   // --- effects: one claim item per external effect --------------------------------------------------
@@ -146,7 +208,7 @@ export class Ledger
         : { state: 'claimed' };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = (await this.get(key)) as ClaimItem | undefined;
+      const current = (await this.getRaw(key)) as ClaimItem | undefined;
       return current?.doneAt ? { state: 'done', result: current.result ?? {} } : { state: 'held' };
     }
   }
@@ -288,7 +350,7 @@ export class Ledger
     const now = this.now();
     try {
       const result = await this.update(key, {
-        UpdateExpression: `SET ${A.findingUpdatedAt} = :updated, ${A.lastReopenedAt} = :now, ${A.reopenCount} = if_not_exists(${A.reopenCount}, :zero) + :one, #status = :pending, ${A.lifecycle} = :open, ${A.expiresAt} = :exp REMOVE ${A.closedAt}, ${A.closedBecause}, ${A.closedBy}, ${A.closeTallied}`,
+        UpdateExpression: `SET ${A.findingUpdatedAt} = :updated, ${A.lastReopenedAt} = :now, ${A.reopenCount} = if_not_exists(${A.reopenCount}, :zero) + :one, #status = :pending, ${A.lifecycle} = :open, ${A.expiresAt} = :exp REMOVE ${A.closedAt}, ${A.closedBecause}, ${A.closedBy}, ${A.closeTallied}, ${A.markedWith}`,
         ConditionExpression: `attribute_exists(${A.key}) AND ${A.findingUpdatedAt} <> :updated`,
         ExpressionAttributeNames: { '#status': A.status },
         ExpressionAttributeValues: {
@@ -323,11 +385,9 @@ export class Ledger
    * Ledger each member of a delivery to where it went, so a repeat of any of them files nothing and
    * a reopen of one comments on the issue it was filed under.
    */
-  async recordMembers(
-    members: ReadonlyArray<{ key: string; updatedAt: string }>,
-    where: MemberRecord,
-  ): Promise<void> {
+  async recordMembers(members: ReadonlyArray<LedgeredMember>, where: MemberRecord): Promise<void> {
     const now = this.now();
+    const group = where.deliveryKey.startsWith('group|');
     const items = members.map(
       (member): FindingItem => ({
         [A.key]: member.key,
@@ -342,6 +402,11 @@ export class Ledger
         [A.notifiedAt]: now.toISOString(),
         [A.findingUpdatedAt]: member.updatedAt,
         [A.expiresAt]: this.expiry(now),
+        // Marked with the whole delivery (recordDeliveryMarked): the copies it marks.
+        ...(group && member.copies.length > 0
+          ? { [A.markedWith]: where.announcedBy, [A.pendingCopies]: new Set(member.copies) }
+          : {}),
+        ...(group && member.ocsfUids.length > 0 ? { [A.pendingUids]: new Set(member.ocsfUids) } : {}),
       }),
     );
     await this.putAll(items as unknown as Record<string, unknown>[]);
@@ -361,7 +426,90 @@ export class Ledger
     }
   }
 
+  /**
+   * A delivery's members, claimed for announcing in one conditional write to the group's
+   * announcement map (versioned: a racing claim reads again): the members no live delivery
+   * announced yet. Idempotent: the same delivery gets what it got. One by one, when the map is
+   * full or the group was opened before there was one.
+   */
   async claimMembers(
+    groupKey: string,
+    claimant: string,
+    keys: readonly string[],
+    takeover: readonly string[],
+  ): Promise<Set<string>> {
+    const unique = [...new Set(keys)];
+    const hashes = new Map(unique.map((key) => [key, memberHash(key)] as const));
+    const hashOf = (key: string) => hashes.get(key) as string;
+    for (let round = 0; round < ANNOUNCE_ROUNDS; round++) {
+      const group = (await this.getRaw(groupKey)) as Partial<GroupItem> | undefined;
+      const legacy = group !== undefined && !group.announced && (group.memberCount ?? 0) > 0;
+      if (!group || legacy) return this.claimEach(groupKey, claimant, unique, takeover);
+      const announced = group.announced ?? {};
+      const failed = new Set(takeover);
+      const taken = new Set<string>();
+      let size = 0;
+      for (const [by, joined] of Object.entries(announced)) {
+        size += joined.length / HASH_LENGTH;
+        if (!failed.has(by) && by !== claimant) for (const hash of hashesOf(joined)) taken.add(hash);
+      }
+      const own = announced[claimant];
+      if (own !== undefined || group.announceFull) {
+        // Asked again (both tasks of a delivery ask), or the map is full: the map's answer, then
+        // the members no delivery holds in it, one by one.
+        const mine = new Set(hashesOf(own ?? ''));
+        const inMap = unique.filter((key) => mine.has(hashOf(key)));
+        if (!group.announceFull) return new Set(inMap);
+        const rest = unique.filter((key) => !mine.has(hashOf(key)) && !taken.has(hashOf(key)));
+        return new Set([...inMap, ...(await this.claimEach(groupKey, claimant, rest, takeover))]);
+      }
+      const won = unique.filter((key) => !taken.has(hashOf(key)));
+      const full = size + won.length > this.announceMapCap;
+      if (await this.writeAnnounced(groupKey, group.announceVersion, claimant, won.map(hashOf), full)) {
+        return full ? this.claimEach(groupKey, claimant, won, takeover) : new Set(won);
+      }
+    }
+    throw new ClaimHeldError(`the announcement map of ${groupKey} kept changing: ${ANNOUNCE_ROUNDS} tries`);
+  }
+
+  /** One versioned write of a group's announcement map (or of its being full); false when it moved on. */
+  private async writeAnnounced(
+    groupKey: string,
+    version: number | undefined,
+    claimant: string,
+    hashes: readonly string[],
+    full: boolean,
+  ): Promise<boolean> {
+    const first = version === undefined;
+    const set = full
+      ? `${A.announceFull} = :full`
+      : first
+        ? `${A.announced} = :map`
+        : `${A.announced}.#claimant = :hashes`;
+    try {
+      await this.update(groupKey, {
+        UpdateExpression: `SET ${set}, ${A.announceVersion} = :next`,
+        ConditionExpression: `attribute_exists(${A.key}) AND ${first ? `attribute_not_exists(${A.announceVersion})` : `${A.announceVersion} = :version`}`,
+        ...(!full && !first ? { ExpressionAttributeNames: { '#claimant': claimant } } : {}),
+        ExpressionAttributeValues: {
+          ':next': (version ?? 0) + 1,
+          ...(first ? {} : { ':version': version }),
+          ...(full
+            ? { ':full': true }
+            : first
+              ? { ':map': { [claimant]: hashes.join('') } }
+              : { ':hashes': hashes.join('') }),
+        },
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Members claimed one conditional write each (a full announcement map, a group from before it). */
+  private async claimEach(
     groupKey: string,
     claimant: string,
     keys: readonly string[],
@@ -371,7 +519,7 @@ export class Ledger
     const failed = takeover.slice(0, 50).map((id, index) => [`:f${index}`, id] as const);
     const takeable =
       failed.length > 0 ? ` OR ${A.announcedBy} IN (${failed.map(([name]) => name).join(', ')})` : '';
-    await inParallel([...new Set(keys)], async (key) => {
+    await inParallel(keys, async (key) => {
       try {
         await this.update(key, {
           UpdateExpression: `SET ${A.announcedIn} = :group, ${A.announcedBy} = :me, ${A.expiresAt} = :exp`,
@@ -512,6 +660,49 @@ export class Ledger
     );
   }
 
+  /**
+   * Every member of a storm delivery was marked: one write to its group (the delivery listed in
+   * `markedDeliveries`, the group NOTIFIED); the members it announced read as NOTIFIED from then on
+   * (resolveMarks). Their events are recorded the first time only.
+   */
+  async recordDeliveryMarked(
+    groupKey: string,
+    deliveryId: string,
+    memberKeys: readonly string[],
+  ): Promise<void> {
+    const now = this.now();
+    let before: Partial<GroupItem> | undefined;
+    try {
+      const result = await this.update(groupKey, {
+        UpdateExpression: `SET #status = :notified, ${A.markedAt} = :now ADD ${A.markedDeliveries} :delivery REMOVE ${A.markError}, ${A.markFailedAt}`,
+        ConditionExpression: `attribute_exists(${A.key})`,
+        ExpressionAttributeNames: { '#status': A.status },
+        ExpressionAttributeValues: {
+          ':notified': 'NOTIFIED',
+          ':now': now.toISOString(),
+          ':delivery': new Set([deliveryId]),
+        },
+        ReturnValues: 'ALL_OLD',
+      });
+      before = result.Attributes as Partial<GroupItem> | undefined;
+    } catch (error) {
+      ignoreConditionFailure(error);
+      return;
+    }
+    if (before?.markedDeliveries?.has(deliveryId)) return;
+    const announced = before?.announced?.[deliveryId];
+    const own = new Set(hashesOf(announced ?? ''));
+    const first = announced
+      ? memberKeys.filter((key) => own.has(memberHash(key)))
+      : [...(await this.getManyRaw(memberKeys)).values()]
+          .filter((item) => item.markedWith === deliveryId)
+          .map((item) => item.findingKey);
+    await this.recordEvents(
+      first.map((key) => ({ kind: 'notified', finding: key, detail: {} })),
+      now,
+    );
+  }
+
   async recordMarkFailure(keys: readonly string[], error: string): Promise<void> {
     const now = this.now().toISOString();
     await inParallel([...new Set(keys)], (key) =>
@@ -526,7 +717,7 @@ export class Ledger
   async destinationDown(
     destination: 'backlog' | 'slack',
   ): Promise<{ execution: string; reason: string } | undefined> {
-    const item = (await this.get(destinationKey(destination))) as DestinationItem | undefined;
+    const item = (await this.getRaw(destinationKey(destination))) as DestinationItem | undefined;
     return item?.downExecution
       ? { execution: item.downExecution, reason: item.downReason ?? 'failed' }
       : undefined;
@@ -563,7 +754,7 @@ export class Ledger
       items.push(...((page.Items ?? []) as FindingItem[]));
       start = page.LastEvaluatedKey;
     } while (start);
-    return items;
+    return this.resolveMarks(items);
   }
 
   async recordReopenedBy(keys: readonly string[], why: Record<string, string>): Promise<string[]> {
@@ -635,7 +826,7 @@ export class Ledger
   }
 
   async dueSuppressions(day: string): Promise<string[]> {
-    const item = (await this.get(expiryKey(day))) as { dueFindings?: Set<string> } | undefined;
+    const item = (await this.getRaw(expiryKey(day))) as { dueFindings?: Set<string> } | undefined;
     return [...(item?.dueFindings ?? [])];
   }
 
@@ -675,6 +866,9 @@ export class Ledger
       A.failedAt,
       A.failedDeliveries,
       A.retakenAt,
+      A.announced,
+      A.announceVersion,
+      A.announceFull,
     ];
     try {
       await this.update(groupKey, {

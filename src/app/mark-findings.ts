@@ -5,7 +5,7 @@
  * few times; those it still could not update are recorded in the ledger with why, and reported,
  * so the workflow fails the execution (an alarm) and the next event of each marks it again.
  */
-import { chunk, copyKey, memberKey, type WorkflowItem } from '../domain/delivery/delivery.js';
+import { chunk, copyKey, memberCopies, memberKey, type WorkflowItem } from '../domain/delivery/delivery.js';
 import type { Clock, FindingCopyRef, FindingsUpdater, Log, MarkLedger } from './ports.js';
 import { MAX_IDENTIFIERS_PER_UPDATE, RETRYABLE_UNPROCESSED } from './update-findings.js';
 
@@ -37,14 +37,9 @@ type Unprocessed = { copy: FindingCopyRef; code: string; message?: string };
 
 /** Every copy a delivery marks: each member's, and its twin's from the other Security Hub. */
 function copiesOf(item: WorkflowItem): Array<{ key: string; copy: FindingCopyRef }> {
-  return item.members.flatMap((member) => {
-    const own = {
-      identifier: member.identifier,
-      ...('ocsf' in member && member.ocsf ? { ocsf: member.ocsf } : {}),
-    };
-    const twins = ('twins' in member ? member.twins : undefined) ?? [];
-    return [own, ...twins].map((copy) => ({ key: memberKey(member), copy }));
-  });
+  return item.members.flatMap((member) =>
+    memberCopies(member).map((copy) => ({ key: memberKey(member), copy })),
+  );
 }
 
 export async function markFindings(input: MarkFindingsInput, ports: MarkFindingsPorts): Promise<MarkResult> {
@@ -88,13 +83,23 @@ async function updateWithRetries(
   return unprocessed;
 }
 
-/** NOTIFIED for what was marked, each copy recorded (and the delivery's own item once all of it was); why, for the rest. */
+/**
+ * NOTIFIED for what was marked, each copy recorded (and the delivery's own item once all of it was);
+ * why, for the rest. A storm delivery marked whole is recorded once, on its group (its members
+ * were ledgered with the copies it marks).
+ */
 async function recordOutcome(
   delivery: WorkflowItem,
   marked: ReadonlyArray<{ key: string; copy: FindingCopyRef }>,
   failed: Unprocessed[],
   ports: MarkFindingsPorts,
 ) {
+  const ledgeredWithIt = delivery.mode === 'new' || delivery.mode === 'append';
+  if (failed.length === 0 && ledgeredWithIt && 'group' in delivery && delivery.group) {
+    const keys = [...new Set(marked.map(({ key }) => key))];
+    await ports.ledger.recordDeliveryMarked(delivery.deliveryKey, delivery.deliveryId, keys);
+    return;
+  }
   const own = failed.length === 0 && delivery.mode !== 'mark' ? [{ key: delivery.deliveryKey }] : [];
   await ports.ledger.recordMarked([
     ...marked.map(({ key, copy }) => ({

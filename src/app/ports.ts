@@ -39,6 +39,15 @@ export type EffectClaim =
   | { state: 'claimed'; attemptedAt?: string };
 
 /** Where a delivery went, written onto every finding it covers. */
+/** A member as the ledger records it: its version, and the copies its delivery marks. */
+export interface LedgeredMember {
+  key: string;
+  updatedAt: string;
+  /** The copy keys (each Security Hub's) the delivery marks, and the OCSF copies' metadata uids. */
+  copies: readonly string[];
+  ocsfUids: readonly string[];
+}
+
 export interface MemberRecord {
   issueKey?: string | undefined;
   issueUrl?: string | undefined;
@@ -139,10 +148,7 @@ export interface MessageLedger extends DeliveryLedger, LifecycleLedger {
    */
   recordReopen(key: string, findingUpdatedAt: string, group?: string): Promise<void>;
   /** Ledger each member of a delivery to where it went. */
-  recordMembers(
-    members: ReadonlyArray<{ key: string; updatedAt: string }>,
-    where: MemberRecord,
-  ): Promise<void>;
+  recordMembers(members: ReadonlyArray<LedgeredMember>, where: MemberRecord): Promise<void>;
   /** A group's activity: `count` more findings, its window starts again. */
   touchGroup(groupKey: string, count: number): Promise<void>;
 }
@@ -154,6 +160,11 @@ export interface MarkLedger {
    * (`copy`: which Security Hub's; `ocsfUid`: an OCSF copy's metadata uid, to update it later) recorded.
    */
   recordMarked(marked: ReadonlyArray<{ key: string; copy?: string; ocsfUid?: string }>): Promise<void>;
+  /**
+   * Every copy of a storm delivery was marked: recorded once on its group, for the members the
+   * delivery announced (they were ledgered with the copies it marks).
+   */
+  recordDeliveryMarked(groupKey: string, deliveryId: string, memberKeys: readonly string[]): Promise<void>;
   /** These findings could not be marked: why, so the next event of each marks it again. */
   recordMarkFailure(keys: readonly string[], error: string): Promise<void>;
 }

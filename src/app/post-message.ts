@@ -7,8 +7,10 @@
  * not file the issue, the message says so, and is posted anyway.
  */
 import {
+  copyKey,
   type Delivery,
   type IssueRef,
+  memberCopies,
   memberKey,
   type SlackRef,
   shortHash,
@@ -26,7 +28,7 @@ import { type SlackMessage, severityColor } from '../domain/slack/finding-messag
 import { buildCloseReply, withLifecycleLook } from '../domain/slack/lifecycle-message.js';
 import { ClaimHeldError, SlackMessageGoneError, SlackUnavailableError } from './errors.js';
 import { exactlyOnce } from './exactly-once.js';
-import type { Chat, ChatPost, Clock, Log, MessageLedger, Timing } from './ports.js';
+import type { Chat, ChatPost, Clock, LedgeredMember, Log, MessageLedger, Timing } from './ports.js';
 import { orWait, type WaitResult } from './task-results.js';
 
 /** What FileBacklogIssue answered: an issue, or (`failed`) why none could be filed yet. */
@@ -135,22 +137,44 @@ async function postOnce(
   return { ...result, posted: done === 'now' };
 }
 
-/** The members other than the ledger item the delivery itself is recorded under. */
-function otherMembers(delivery: Delivery) {
+/** The members other than the ledger item the delivery itself is recorded under, with the copies it marks. */
+function otherMembers(delivery: Delivery): LedgeredMember[] {
   return delivery.members
-    .map((member) => ({ key: memberKey(member), updatedAt: member.updatedAt }))
+    .map((member) => {
+      const copies = memberCopies(member);
+      return {
+        key: memberKey(member),
+        updatedAt: member.updatedAt,
+        copies: copies.map(copyKey),
+        ocsfUids: copies.flatMap((copy) => (copy.ocsf ? [copy.ocsf.metadataUid] : [])),
+      };
+    })
     .filter((member) => member.key !== delivery.deliveryKey);
 }
 
-/** Ledger the members (announced by this delivery), then the delivery's message. */
+/**
+ * Ledger the members (announced by this delivery: a group's opening registers them in the group's
+ * announcement map first, so that no append announces them again), then the delivery's message.
+ */
 async function recordDelivered(
   input: PostMessageInput,
+  entry: FindingItem | undefined,
   posted: { channel: string; ts: string; issueKey?: string },
   ports: PostMessagePorts,
 ): Promise<void> {
   const { delivery, issue } = input;
   const complete = isComplete(delivery, issue);
-  await ports.ledger.recordMembers(otherMembers(delivery), {
+  const members = otherMembers(delivery);
+  if (delivery.group) {
+    const takeover = [...(entry?.failedDeliveries ?? [])];
+    await ports.ledger.claimMembers(
+      delivery.deliveryKey,
+      delivery.deliveryId,
+      members.map((member) => member.key),
+      takeover,
+    );
+  }
+  await ports.ledger.recordMembers(members, {
     issueKey: issue.key || undefined,
     issueUrl: issue.url || undefined,
     slackChannel: posted.channel || undefined,
@@ -177,7 +201,7 @@ async function postTop(input: PostMessageInput, entry: FindingItem | undefined, 
         { channel },
       )
     : { channel: '', ts: '', posted: false };
-  await recordDelivered(input, { channel: posted.channel, ts: posted.ts, issueKey: issue.key }, ports);
+  await recordDelivered(input, entry, { channel: posted.channel, ts: posted.ts, issueKey: issue.key }, ports);
   if (delivery.group) await ports.ledger.touchGroup(delivery.deliveryKey, delivery.members.length);
   ports.log.info('delivered', { channel: posted.channel, ts: posted.ts, deliveryKey: delivery.deliveryKey });
   return noted(issue, posted);
@@ -202,6 +226,7 @@ async function completeRecorded(
   if (linkMissing || !DELIVERED_STATUSES.has(entry.status)) {
     await recordDelivered(
       input,
+      entry,
       { channel: entry.slackChannel, ts: entry.slackTs, issueKey: issue.key },
       ports,
     );

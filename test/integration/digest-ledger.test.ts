@@ -57,7 +57,7 @@ describe('the open issues the digest reads', () => {
     const members = [1, 2, 3].map((n) => `arn:aws:securityhub:us-east-1::product/aws/securityhub|storm-${n}`);
     await ledger.recordIssue(group, issue(7));
     await ledger.recordMembers(
-      members.map((key) => ({ key, updatedAt: '2030-01-01T00:00:00Z' })),
+      members.map((key) => ({ key, updatedAt: '2030-01-01T00:00:00Z', copies: [key], ocsfUids: [] })),
       {
         issueKey: 'SEC-7',
         issueUrl: 'u',
@@ -84,12 +84,15 @@ describe('the open issues the digest reads', () => {
     const group = 'group|control|S3.1|123456789012';
     const member = 'arn:aws:securityhub:us-east-1::product/aws/securityhub|member';
     await ledger.recordIssue(group, issue(9));
-    await ledger.recordMembers([{ key: member, updatedAt: '2030-01-01T00:00:00Z' }], {
-      issueKey: 'SEC-9',
-      deliveryKey: group,
-      announcedBy: 'd1',
-      complete: true,
-    });
+    await ledger.recordMembers(
+      [{ key: member, updatedAt: '2030-01-01T00:00:00Z', copies: [member], ocsfUids: [] }],
+      {
+        issueKey: 'SEC-9',
+        deliveryKey: group,
+        announcedBy: 'd1',
+        complete: true,
+      },
+    );
     await ledger.recordReopen(member, '2030-02-01T00:00:00Z', group);
 
     const open = await digest.openIssues();

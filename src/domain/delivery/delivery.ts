@@ -211,6 +211,14 @@ export function copyKey(copy: Pick<FindingCopy, 'identifier'>): string {
   return findingKey(copy.identifier);
 }
 
+/** Every copy marking a member touches: its own, and its twins from the other Security Hub. */
+export function memberCopies(member: Pick<DeliveryMember, 'identifier' | 'ocsf' | 'twins'>): FindingCopy[] {
+  const own: FindingCopy = member.ocsf
+    ? { identifier: member.identifier, ocsf: member.ocsf }
+    : { identifier: member.identifier };
+  return [own, ...(member.twins ?? [])];
+}
+
 /** A finding's copy: its identifier, and its OCSF uid when the new Security Hub reported it. */
 export function copyOf(finding: Finding): FindingCopy {
   return finding.ocsf

@@ -62,6 +62,24 @@ export const LEDGER_ATTRIBUTES = {
   // A member of a storm group: the group and the delivery that announces it.
   announcedIn: 'announcedIn',
   announcedBy: 'announcedBy',
+  /**
+   * A storm member whose delivery marks it as a whole: that delivery's id. The member is marked once
+   * its group's `markedDeliveries` holds it; the copies it then has marked are `pendingCopies` and
+   * `pendingUids` (one write per delivery, not one per member).
+   */
+  markedWith: 'markedWith',
+  pendingCopies: 'pendingCopies',
+  pendingUids: 'pendingUids',
+  /** On a group: the deliveries whose every member was marked. */
+  markedDeliveries: 'markedDeliveries',
+  /**
+   * On a group: which delivery announced which members (delivery id → the members' short hashes,
+   * concatenated), versioned by `announceVersion`: one conditional write claims a delivery's
+   * members. `announceFull`: the map reached its size cap; later members are claimed one by one.
+   */
+  announced: 'announced',
+  announceVersion: 'announceVersion',
+  announceFull: 'announceFull',
   // Groups.
   openedBy: 'openedBy',
   openedAt: 'openedAt',
@@ -155,6 +173,9 @@ export interface FindingItem {
   markFailedAt?: string;
   announcedIn?: string;
   announcedBy?: string;
+  markedWith?: string;
+  pendingCopies?: Set<string>;
+  pendingUids?: Set<string>;
   lifecycle?: LifecycleState;
   closedAt?: string;
   closedBecause?: string;
@@ -185,6 +206,10 @@ export interface GroupItem extends FindingItem {
   lastActivityAt: string;
   memberCount: number;
   closedCount?: number;
+  markedDeliveries?: Set<string>;
+  announced?: Record<string, string>;
+  announceVersion?: number;
+  announceFull?: boolean;
 }
 
 /**
