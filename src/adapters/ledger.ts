@@ -180,19 +180,24 @@ export class Ledger
 
   // --- effects: one claim item per external effect --------------------------------------------------
 
+  /**
+   * The claim also records this attempt as about to act when no earlier one did (one write, not
+   * two: the caller acts right after it); an earlier attempt's time is kept and returned.
+   */
   async claimEffect(effectId: string, token: string): Promise<EffectClaim> {
-    return this.claimItem(effectKey(effectId), token);
+    return this.claimItem(effectKey(effectId), token, true);
   }
 
   /**
    * One claim item (an effect's, a Backlog activity's): taken for `token` unless done, or held by
    * another token that is not stale yet.
    */
-  private async claimItem(key: string, token: string): Promise<EffectClaim> {
+  private async claimItem(key: string, token: string, attempt = false): Promise<EffectClaim> {
     const now = this.now();
+    const attemptAt = attempt ? `, ${A.attemptAt} = if_not_exists(${A.attemptAt}, :now)` : '';
     try {
       const result = await this.update(key, {
-        UpdateExpression: `SET ${A.claimToken} = :token, ${A.claimedAt} = :now, ${A.expiresAt} = :exp`,
+        UpdateExpression: `SET ${A.claimToken} = :token, ${A.claimedAt} = :now, ${A.expiresAt} = :exp${attemptAt}`,
         ConditionExpression: `attribute_not_exists(${A.doneAt}) AND (attribute_not_exists(${A.claimToken}) OR ${A.claimToken} = :token OR ${A.claimedAt} < :stale)`,
         ExpressionAttributeValues: {
           ':token': token,
@@ -272,27 +277,32 @@ export class Ledger
   ): Promise<void> {
     const now = this.now();
     const facts = due ? this.dueUpdate(due) : { set: '', names: {}, values: {} };
-    await this.update(key, {
-      UpdateExpression: `SET ${A.issueKey} = :key, ${A.issueUrl} = :url, ${A.issueId} = :id, ${A.filedAt} = :now, ${A.expiresAt} = :exp${facts.set}`,
-      ConditionExpression: `attribute_not_exists(${A.issueKey}) OR ${A.issueKey} = :key`,
-      ...(due ? { ExpressionAttributeNames: facts.names } : {}),
+    const issueUpdate = (filed: boolean): Update => ({
+      // Listed with the open issues (`byDay`, OPEN_ISSUES_DAY) from when it is filed.
+      UpdateExpression: `SET ${A.issueKey} = :key, ${A.issueUrl} = :url, ${A.issueId} = :id, ${A.filedAt} = :now, ${A.eventDay} = :open, ${A.eventAt} = :now, ${A.expiresAt} = :exp${facts.set}${filed ? ', #status = :filed' : ''}`,
+      ConditionExpression: `(attribute_not_exists(${A.issueKey}) OR ${A.issueKey} = :key)${filed ? ' AND (attribute_not_exists(#status) OR #status IN (:claimed, :posted))' : ''}`,
+      ...(due || filed
+        ? { ExpressionAttributeNames: { ...facts.names, ...(filed ? { '#status': A.status } : {}) } }
+        : {}),
       ExpressionAttributeValues: {
         ':key': issue.key,
         ':url': issue.url,
         ':id': issue.id,
         ':now': now.toISOString(),
+        ':open': OPEN_ISSUES_DAY,
         ':exp': this.expiry(now),
         ...facts.values,
+        ...(filed ? { ':filed': 'FILED', ':claimed': 'CLAIMED', ':posted': 'POSTED' } : {}),
       },
     });
-    // Nothing filed before (or only the message, while Backlog was down): FILED now, the message owed.
-    await this.update(key, {
-      UpdateExpression: 'SET #status = :filed',
-      ConditionExpression: 'attribute_not_exists(#status) OR #status IN (:claimed, :posted)',
-      ExpressionAttributeNames: { '#status': A.status },
-      ExpressionAttributeValues: { ':filed': 'FILED', ':claimed': 'CLAIMED', ':posted': 'POSTED' },
-    }).catch(ignoreConditionFailure);
-    await this.markIssueOpen([key]);
+    // Nothing filed before (or only the message, while Backlog was down): FILED now, the message
+    // owed. Otherwise (delivered already, a repeat): the issue recorded, the status kept.
+    try {
+      await this.update(key, issueUpdate(true));
+    } catch (error) {
+      ignoreConditionFailure(error);
+      await this.update(key, issueUpdate(false));
+    }
   }
 
   async recordDue(key: string, due: IssueDue): Promise<void> {
@@ -630,11 +640,20 @@ export class Ledger
 
   async recordMarked(marked: ReadonlyArray<{ key: string; copy?: string; ocsfUid?: string }>): Promise<void> {
     const now = this.now();
+    // One write per item: its copies (and a delivery's own item, when it is a member too) together.
+    const byKey = new Map<string, { copies: Set<string>; uids: Set<string> }>();
+    for (const { key, copy, ocsfUid } of marked) {
+      const entry = byKey.get(key) ?? { copies: new Set<string>(), uids: new Set<string>() };
+      if (copy) entry.copies.add(copy);
+      if (ocsfUid) entry.uids.add(ocsfUid);
+      byKey.set(key, entry);
+    }
     const first: string[] = [];
-    await inParallel(marked, async ({ key, copy, ocsfUid }) => {
-      const added = [copy ? `${A.markedCopies} :copy` : '', ocsfUid ? `${A.ocsfUids} :uid` : ''].filter(
-        Boolean,
-      );
+    await inParallel([...byKey], async ([key, { copies, uids }]) => {
+      const added = [
+        copies.size > 0 ? `${A.markedCopies} :copy` : '',
+        uids.size > 0 ? `${A.ocsfUids} :uid` : '',
+      ].filter(Boolean);
       try {
         const result = await this.update(key, {
           UpdateExpression: `SET #status = :notified, ${A.markedAt} = :now${added.length > 0 ? ` ADD ${added.join(', ')}` : ''} REMOVE ${A.markError}, ${A.markFailedAt}`,
@@ -643,8 +662,8 @@ export class Ledger
           ExpressionAttributeValues: {
             ':notified': 'NOTIFIED',
             ':now': now.toISOString(),
-            ...(copy ? { ':copy': new Set([copy]) } : {}),
-            ...(ocsfUid ? { ':uid': new Set([ocsfUid]) } : {}),
+            ...(copies.size > 0 ? { ':copy': copies } : {}),
+            ...(uids.size > 0 ? { ':uid': uids } : {}),
           },
           ReturnValues: 'ALL_OLD',
         });
@@ -655,7 +674,7 @@ export class Ledger
       }
     });
     await this.recordEvents(
-      [...new Set(first)].map((key) => ({ kind: 'notified', finding: key, detail: {} })),
+      first.map((key) => ({ kind: 'notified', finding: key, detail: {} })),
       now,
     );
   }
@@ -714,13 +733,21 @@ export class Ledger
     );
   }
 
-  async destinationDown(
+  async readDelivery(
+    key: string,
     destination: 'backlog' | 'slack',
-  ): Promise<{ execution: string; reason: string } | undefined> {
-    const item = (await this.getRaw(destinationKey(destination))) as DestinationItem | undefined;
-    return item?.downExecution
-      ? { execution: item.downExecution, reason: item.downReason ?? 'failed' }
-      : undefined;
+  ): Promise<{ entry?: FindingItem; down?: { execution: string; reason: string } }> {
+    const circuit = destinationKey(destination);
+    const items = await this.getManyRaw([key, circuit]);
+    const item = items.get(key);
+    const health = items.get(circuit) as DestinationItem | undefined;
+    const entry = item ? ((await this.resolveMarks([item]))[0] as FindingItem) : undefined;
+    return {
+      ...(entry ? { entry } : {}),
+      ...(health?.downExecution
+        ? { down: { execution: health.downExecution, reason: health.downReason ?? 'failed' } }
+        : {}),
+    };
   }
 
   // --- the loop from Backlog: activities, an issue's items, reopens -------------------------------

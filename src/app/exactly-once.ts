@@ -6,7 +6,9 @@
  * 1. The effect is claimed for this attempt in the ledger (a claim item): one live attempt at a time.
  * 2. When an earlier attempt acted and its outcome is unknown, its effect may still land: wait (in
  *    the workflow) until it certainly has or has not, then look for it (`find`) and adopt it.
- * 3. Otherwise the attempt is recorded, then the effect done (`act`), then completed with its result.
+ * 3. Otherwise the attempt is recorded (by the claim itself for a first attempt), then the effect
+ *    done (`act`), then completed with its result: in the claim, or where the caller keeps it
+ *    (`record`: the delivery's item, read before any claim).
  * Any failure gives the claim back; a later attempt then sees the recorded attempt and looks first.
  */
 import { ClaimHeldError, OutcomePendingError } from './errors.js';
@@ -22,6 +24,12 @@ export interface Effect<T> {
   act: () => Promise<T>;
   encode: (result: T) => Record<string, string>;
   decode: (result: Record<string, string>) => T;
+  /**
+   * Where the caller keeps the result, which every later attempt reads before it claims (the
+   * delivery's own item): written instead of completing the claim, one write less. If it fails,
+   * the claim is given back, and the next attempt looks for the effect and adopts it.
+   */
+  record?: (result: T) => Promise<void>;
 }
 
 export interface EffectContext {
@@ -38,20 +46,27 @@ export async function exactlyOnce<T>(
 ): Promise<{ result: T; done: 'now' | 'before' | 'found' }> {
   const { ledger, token } = context;
   const claim = await ledger.claimEffect(effect.id, token);
-  if (claim.state === 'done') return { result: effect.decode(claim.result), done: 'before' };
+  if (claim.state === 'done') {
+    const result = effect.decode(claim.result);
+    await effect.record?.(result);
+    return { result, done: 'before' };
+  }
   if (claim.state === 'held') throw new ClaimHeldError(`${effect.what}: another attempt is at it right now`);
+  const complete = (result: T) =>
+    effect.record ? effect.record(result) : ledger.completeEffect(effect.id, effect.encode(result));
   try {
     if (claim.attemptedAt) {
       waitUntilSettled(claim.attemptedAt, effect.what, context);
       const found = await effect.find(new Date(Date.parse(claim.attemptedAt)));
       if (found !== undefined) {
-        await ledger.completeEffect(effect.id, effect.encode(found));
+        await complete(found);
         return { result: found, done: 'found' };
       }
+      // Not found: this attempt acts now (a first attempt was recorded by its claim).
+      await ledger.recordEffectAttempt(effect.id, token);
     }
-    await ledger.recordEffectAttempt(effect.id, token);
     const result = await effect.act();
-    await ledger.completeEffect(effect.id, effect.encode(result));
+    await complete(result);
     return { result, done: 'now' };
   } catch (error) {
     await ledger.releaseEffect(effect.id, token).catch(() => undefined);

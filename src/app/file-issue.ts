@@ -55,9 +55,9 @@ export function fileIssue(input: FileIssueInput, ports: FileIssuePorts): Promise
 async function fileIssueNow(input: FileIssueInput, ports: FileIssuePorts): Promise<IssueRef> {
   const { delivery } = input;
   if (!delivery.destinations.backlog) return NO_ISSUE;
-  await ensureBacklogUp(ports.ledger, input.execution);
+  const { entry, down } = await ports.ledger.readDelivery(delivery.deliveryKey, 'backlog');
+  ensureBacklogUp(down, input.execution);
   const target = targetOf(delivery, ports.target);
-  const entry = await ports.ledger.get(delivery.deliveryKey);
   if (delivery.mode !== 'new' && entry?.issueKey && entry.issueUrl && entry.issueGoneAt) {
     ports.log.warn('the issue was deleted in Backlog: nothing to write to', { issueKey: entry.issueKey });
     return { key: entry.issueKey, url: entry.issueUrl, created: false };
@@ -92,8 +92,7 @@ export function targetOf(delivery: Delivery, defaults: IssueTarget): IssueTarget
 }
 
 /** Backlog failed past its retries earlier in this execution: fail this delivery's Backlog side at once. */
-async function ensureBacklogUp(ledger: IssueLedger, execution: string): Promise<void> {
-  const down = await ledger.destinationDown('backlog');
+function ensureBacklogUp(down: { execution: string; reason: string } | undefined, execution: string): void {
   if (down?.execution === execution) {
     throw new BacklogUnavailableError(
       `Backlog failed past its retries earlier in execution ${execution} (${down.reason}); the next execution tries it again`,
@@ -314,10 +313,11 @@ async function createOnce(
       },
       encode: (handle) => ({ key: handle.key, url: handle.url, id: String(handle.id) }),
       decode: (handle) => ({ key: handle.key ?? '', url: handle.url ?? '', id: Number(handle.id) }),
+      // Every attempt reads the delivery's item first: an issue recorded there is never filed again.
+      record: (handle) => ports.ledger.recordIssue(delivery.deliveryKey, handle, dueOf(delivery)),
     },
     effectContext(input, ports),
   );
-  await ports.ledger.recordIssue(delivery.deliveryKey, issue, dueOf(delivery));
   ports.log.info(done === 'now' ? 'issue filed' : 'issue filed by an earlier attempt, recorded', {
     issueKey: issue.key,
     deliveryKey: delivery.deliveryKey,

@@ -74,7 +74,10 @@ export interface DispatchLedger {
 export interface EffectLedger {
   /** Claim `effectId` for `token` (one attempt of one task): held by nobody who may still be running. */
   claimEffect(effectId: string, token: string): Promise<EffectClaim>;
-  /** The claiming attempt is about to act: until completed, its outcome is unknown. */
+  /**
+   * The claiming attempt is about to act: until completed, its outcome is unknown. A claim with no
+   * earlier attempt (no `attemptedAt`) has recorded this one already.
+   */
   recordEffectAttempt(effectId: string, token: string): Promise<void>;
   completeEffect(effectId: string, result: Record<string, string>): Promise<void>;
   /** Give a claim back after a failure (best effort: a stale claim expires on its own). */
@@ -95,10 +98,14 @@ export interface DeliveryLedger extends EffectLedger {
     keys: readonly string[],
     takeover: readonly string[],
   ): Promise<Set<string>>;
-  /** The execution in which a destination last failed past its retries (the workflow writes it). */
-  destinationDown(
+  /**
+   * A delivery's item, and the execution in which `destination` last failed past its retries (the
+   * workflow writes it): one read.
+   */
+  readDelivery(
+    key: string,
     destination: 'backlog' | 'slack',
-  ): Promise<{ execution: string; reason: string } | undefined>;
+  ): Promise<{ entry?: FindingItem; down?: { execution: string; reason: string } }>;
 }
 
 /**

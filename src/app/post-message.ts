@@ -65,8 +65,8 @@ export function postMessage(
 
 async function postMessageNow(input: PostMessageInput, ports: PostMessagePorts): Promise<PostedMessage> {
   const { delivery } = input;
-  if (delivery.destinations.slack) await ensureSlackUp(ports.ledger, input.execution);
-  const entry = await ports.ledger.get(delivery.deliveryKey);
+  const { entry, down } = await ports.ledger.readDelivery(delivery.deliveryKey, 'slack');
+  if (delivery.destinations.slack) ensureSlackUp(down, input.execution);
   if (delivery.mode === 'close') return replyClose(input, entry, ports);
   if (delivery.mode === 'append') return replyAppend(input, entry, ports);
   if (delivery.mode === 'reopen' && entry?.slackTs && entry.slackChannel) {
@@ -77,8 +77,7 @@ async function postMessageNow(input: PostMessageInput, ports: PostMessagePorts):
 }
 
 /** Slack failed past its retries earlier in this execution: fail this delivery's Slack side at once. */
-async function ensureSlackUp(ledger: MessageLedger, execution: string): Promise<void> {
-  const down = await ledger.destinationDown('slack');
+function ensureSlackUp(down: { execution: string; reason: string } | undefined, execution: string): void {
   if (down?.execution === execution) {
     throw new SlackUnavailableError(
       `Slack failed past its retries earlier in execution ${execution} (${down.reason}); the next execution tries it again`,
@@ -110,6 +109,7 @@ async function postOnce(
   name: string,
   message: SlackMessage,
   where: { channel: string; threadTs?: string; broadcast?: boolean },
+  record?: (posted: { channel: string; ts: string }) => Promise<void>,
 ): Promise<{ channel: string; ts: string; posted: boolean }> {
   const postId = shortHash(name, 32);
   const request: ChatPost = {
@@ -131,6 +131,7 @@ async function postOnce(
       act: () => ports.chat.post(request),
       encode: (posted) => ({ channel: posted.channel, ts: posted.ts }),
       decode: (posted) => ({ channel: posted.channel ?? '', ts: posted.ts ?? '' }),
+      ...(record ? { record } : {}),
     },
     { ledger: ports.ledger, token, timing: ports.timing, clock: ports.clock },
   );
@@ -192,6 +193,9 @@ async function postTop(input: PostMessageInput, entry: FindingItem | undefined, 
   const channel = delivery.route?.slackChannel ?? ports.channel;
   // One top-level message per finding, or per opening of a storm group.
   const opening = (entry as Partial<GroupItem> | undefined)?.openedAt ?? '';
+  // Every attempt reads the delivery's item first: a message recorded there is never posted again.
+  const record = (where: { channel: string; ts: string }) =>
+    recordDelivered(input, entry, { ...where, issueKey: issue.key }, ports);
   const posted = delivery.destinations.slack
     ? await postOnce(
         input,
@@ -199,9 +203,10 @@ async function postTop(input: PostMessageInput, entry: FindingItem | undefined, 
         `top|${delivery.deliveryKey}|${opening}`,
         buildSlackDeliveryMessage(delivery, messageContext(issue, ports.clock.now())),
         { channel },
+        record,
       )
     : { channel: '', ts: '', posted: false };
-  await recordDelivered(input, entry, { channel: posted.channel, ts: posted.ts, issueKey: issue.key }, ports);
+  if (!delivery.destinations.slack) await record(posted);
   if (delivery.group) await ports.ledger.touchGroup(delivery.deliveryKey, delivery.members.length);
   ports.log.info('delivered', { channel: posted.channel, ts: posted.ts, deliveryKey: delivery.deliveryKey });
   return noted(issue, posted);

@@ -116,13 +116,19 @@ export function withTaskTimeouts(
   return visit(definition) as Record<string, unknown>;
 }
 
-/** One interpreter per definition: validating it (asl-validator, ajv) costs more than a short run. */
-const machines = new WeakMap<object, StateMachine>();
+/**
+ * One interpreter per definition (by its text, so that every replayer of a process shares it):
+ * validating it (asl-validator, ajv) costs more than a short run. A few definitions at most.
+ */
+const machines = new Map<string, StateMachine>();
+const MAX_MACHINES = 16;
 function machineFor(definition: Record<string, unknown>): StateMachine {
-  let machine = machines.get(definition);
+  const text = JSON.stringify(definition);
+  let machine = machines.get(text);
   if (!machine) {
-    machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
-    machines.set(definition, machine);
+    machine = new StateMachine(JSON.parse(text) as never, { validationOptions: { checkPaths: true } });
+    if (machines.size >= MAX_MACHINES) machines.delete(machines.keys().next().value as string);
+    machines.set(text, machine);
   }
   return machine;
 }

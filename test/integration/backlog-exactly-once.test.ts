@@ -5,6 +5,7 @@ import {
   BacklogRateLimitError,
   BacklogRequestError,
   ClaimHeldError,
+  LedgerError,
 } from '../../src/app/errors.js';
 import {
   BACKLOG_KEY_PARAMETER,
@@ -52,6 +53,28 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
       url: `https://example.backlog.com/view/${issues[0]?.issueKey}`,
       created: false,
     });
+    expect((await h.ledger.get(input.delivery.deliveryKey))?.issueKey).toBe(retry.key);
+  });
+
+  it('adopts the issue by its marker when recording it failed after the create: one issue', async () => {
+    const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-record-failed');
+    const ledger = Object.create(h.ledger) as typeof h.ledger;
+    let failures = 1;
+    ledger.recordIssue = (...args) => {
+      failures -= 1;
+      return failures >= 0
+        ? Promise.reject(new LedgerError('the ledger write timed out'))
+        : h.ledger.recordIssue(...args);
+    };
+    const ports = { ...h.fileIssueDeps, ledger };
+
+    const firstAttempt = await rejectionOf(h.fileIssue(input, ports));
+    const retry = await h.fileIssue(input, ports);
+
+    const issues = h.issuesOf(input.delivery.deliveryKey);
+    expect(firstAttempt).toBeInstanceOf(LedgerError);
+    expect(issues).toHaveLength(1);
+    expect(retry).toMatchObject({ key: issues[0]?.issueKey, created: false });
     expect((await h.ledger.get(input.delivery.deliveryKey))?.issueKey).toBe(retry.key);
   });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ClaimHeldError,
+  LedgerError,
   SlackAuthError,
   SlackChannelError,
   SlackRateLimitError,
@@ -104,6 +105,28 @@ describe('postMessage against the Slack emulator, exactly once', () => {
     expect(error.message).not.toContain('xoxb-revoked');
     expect(h.messagesWith(label)).toHaveLength(0);
     expect(h.postCallsWith(label)).toHaveLength(1);
+  });
+
+  it('adopts the message by its metadata when recording it failed after the post: one message', async () => {
+    const { label, input, post } = await filedDelivery();
+    const ledger = Object.create(h.ledger) as typeof h.ledger;
+    let failures = 1;
+    ledger.recordSlack = (...args) => {
+      failures -= 1;
+      return failures >= 0
+        ? Promise.reject(new LedgerError('the ledger write timed out'))
+        : h.ledger.recordSlack(...args);
+    };
+    const ports = { ...h.postMessageDeps, ledger };
+
+    const firstAttempt = await rejectionOf(h.postMessage(post, ports));
+    const retry = await h.postMessage(post, ports);
+
+    expect(firstAttempt).toBeInstanceOf(LedgerError);
+    expect(h.messagesWith(label)).toHaveLength(1);
+    expect(h.postCallsWith(label)).toHaveLength(1);
+    expect(retry).toMatchObject({ ts: h.messagesWith(label)[0]?.ts, posted: false });
+    expect((await h.ledger.get(input.delivery.deliveryKey))?.slackTs).toBe(retry.ts);
   });
 
   it('posts nothing for a repeat delivery and returns the recorded ts', async () => {
