@@ -9,6 +9,7 @@ import {
   LAST_DIGEST_KEY,
   LEDGER_DAY_INDEX,
   type LifecycleEventItem,
+  NOTIFIED_FINDINGS,
   OPEN_ISSUES_DAY,
 } from '../domain/delivery/ledger-items.js';
 import type { DigestEventRecord, IssueRef, OpenIssue, StoredDigest } from '../domain/digest/digest.js';
@@ -95,12 +96,11 @@ export class DigestLedgerStore implements DigestLedger {
       })) {
         // BETWEEN is inclusive: an event at the previous digest's instant was listed by it.
         if (item.eventAt === from.toISOString() && from.getTime() === since.getTime()) continue;
-        events.push({
-          kind: item.eventKind,
-          finding: item.eventFinding,
-          at: item.eventAt,
-          detail: stringMap(item.eventDetail),
-        });
+        const { [NOTIFIED_FINDINGS]: many, ...detail } = stringMap(item.eventDetail);
+        // A storm delivery's members notified together are one item: one record each.
+        for (const finding of many ? findingsOf(many, item.eventFinding) : [item.eventFinding]) {
+          events.push({ kind: item.eventKind, finding, at: item.eventAt, detail });
+        }
       }
     }
     return events;
@@ -184,4 +184,15 @@ function stringMap(value: unknown): Record<string, string> {
       (entry): entry is [string, string] => typeof entry[1] === 'string',
     ),
   );
+}
+
+/** The findings a `notified` event stands for (its JSON list), or its own finding if unreadable. */
+function findingsOf(list: string, own: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(list);
+    if (Array.isArray(parsed) && parsed.every((key) => typeof key === 'string')) return parsed;
+  } catch {
+    // fall through
+  }
+  return [own];
 }

@@ -41,6 +41,7 @@ import {
   isNotified,
   LEDGER_ISSUE_INDEX,
   type LifecycleEventItem,
+  NOTIFIED_FINDINGS,
   OPEN_ISSUES_DAY,
 } from '../domain/delivery/ledger-items.js';
 import {
@@ -56,6 +57,8 @@ const CLAIM_RETENTION_SECONDS = 30 * 24 * 3600;
 const MAX_UNPROCESSED_ATTEMPTS = 8;
 /** Single-item writes a batch of member claims or marks runs at once. */
 const PARALLEL_WRITES = 16;
+/** Storm members named by one `notified` event item (~130 characters a key: ~65 KB an item). */
+const NOTIFIED_PER_EVENT = 500;
 /** A group's announcement map holds at most this many members (11 characters each, ~220 KB of 400). */
 export const MAX_ANNOUNCED_IN_MAP = 20_000;
 /** Versioned writes of a group's announcement map tried before the claim is reported held. */
@@ -153,27 +156,25 @@ export class Ledger
   }
 
   /**
-   * Storm members are marked a delivery at a time: a member the ledger holds as pending, whose
-   * delivery (`markedWith`) its group lists in `markedDeliveries`, is read as NOTIFIED with the
-   * copies that delivery marked. Every read of finding items goes through here.
+   * Storm members are marked a delivery at a time: a member whose delivery (`markedWith`) its group
+   * lists in `markedDeliveries` is read as NOTIFIED, with the copies that delivery marked added to
+   * any marked since (a twin from the other Security Hub). Every read of finding items goes
+   * through here.
    */
   private async resolveMarks(items: readonly FindingItem[]): Promise<FindingItem[]> {
-    const pending = items.filter(
-      (item) => item.markedWith && !isNotified(item.status) && item.deliveredWith?.startsWith('group|'),
-    );
-    if (pending.length === 0) return [...items];
-    const groups = await this.getManyRaw(pending.map((item) => item.deliveredWith as string));
+    const linked = items.filter((item) => item.markedWith && item.deliveredWith?.startsWith('group|'));
+    if (linked.length === 0) return [...items];
+    const groups = await this.getManyRaw(linked.map((item) => item.deliveredWith as string));
     return items.map((item) => {
       const group = item.deliveredWith ? (groups.get(item.deliveredWith) as Partial<GroupItem>) : undefined;
-      if (!pending.includes(item) || !group?.markedDeliveries?.has(item.markedWith as string)) return item;
+      if (!item.markedWith || !group?.markedDeliveries?.has(item.markedWith)) return item;
+      const uids = [...(item.ocsfUids ?? []), ...(item.pendingUids ?? [])];
       return {
         ...item,
-        status: 'NOTIFIED',
-        ...(group.markedAt ? { markedAt: group.markedAt } : {}),
+        status: isNotified(item.status) ? item.status : 'NOTIFIED',
+        ...(item.markedAt || group.markedAt ? { markedAt: item.markedAt ?? group.markedAt } : {}),
         markedCopies: new Set([...(item.markedCopies ?? []), ...(item.pendingCopies ?? [])]),
-        ...(item.ocsfUids || item.pendingUids
-          ? { ocsfUids: new Set([...(item.ocsfUids ?? []), ...(item.pendingUids ?? [])]) }
-          : {}),
+        ...(uids.length > 0 ? { ocsfUids: new Set(uids) } : {}),
       };
     });
   }
@@ -447,12 +448,16 @@ export class Ledger
     claimant: string,
     keys: readonly string[],
     takeover: readonly string[],
+    seen?: FindingItem,
   ): Promise<Set<string>> {
     const unique = [...new Set(keys)];
     const hashes = new Map(unique.map((key) => [key, memberHash(key)] as const));
     const hashOf = (key: string) => hashes.get(key) as string;
     for (let round = 0; round < ANNOUNCE_ROUNDS; round++) {
-      const group = (await this.getRaw(groupKey)) as Partial<GroupItem> | undefined;
+      // The group as the caller read it first (a stale map fails the versioned write: read again).
+      const group = (round === 0 && seen?.findingKey === groupKey ? seen : await this.getRaw(groupKey)) as
+        | Partial<GroupItem>
+        | undefined;
       const legacy = group !== undefined && !group.announced && (group.memberCount ?? 0) > 0;
       if (!group || legacy) return this.claimEach(groupKey, claimant, unique, takeover);
       const announced = group.announced ?? {};
@@ -716,8 +721,15 @@ export class Ledger
       : [...(await this.getManyRaw(memberKeys)).values()]
           .filter((item) => item.markedWith === deliveryId)
           .map((item) => item.findingKey);
+    // One event item per NOTIFIED_PER_EVENT members, not one per member (the digest expands them).
     await this.recordEvents(
-      first.map((key) => ({ kind: 'notified', finding: key, detail: {} })),
+      chunk(first, NOTIFIED_PER_EVENT).map(
+        (keys): LifecycleEvent => ({
+          kind: 'notified',
+          finding: keys[0] as string,
+          detail: keys.length > 1 ? { [NOTIFIED_FINDINGS]: JSON.stringify(keys) } : {},
+        }),
+      ),
       now,
     );
   }

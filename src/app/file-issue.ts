@@ -190,6 +190,7 @@ async function commentAppend(
     delivery.deliveryId,
     keys,
     takeover,
+    entry,
   );
   const members = delivery.members.filter((member) => announced.has(memberKey(member)));
   if (members.length > 0) {

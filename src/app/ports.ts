@@ -97,6 +97,8 @@ export interface DeliveryLedger extends EffectLedger {
     claimant: string,
     keys: readonly string[],
     takeover: readonly string[],
+    /** The group's item as the caller read it: tried first, read again if it moved on. */
+    seen?: FindingItem,
   ): Promise<Set<string>>;
   /**
    * A delivery's item, and the execution in which `destination` last failed past its retries (the

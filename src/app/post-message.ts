@@ -173,6 +173,7 @@ async function recordDelivered(
       delivery.deliveryId,
       members.map((member) => member.key),
       takeover,
+      entry,
     );
   }
   await ports.ledger.recordMembers(members, {
@@ -354,6 +355,7 @@ async function replyAppend(input: PostMessageInput, entry: FindingItem | undefin
     delivery.deliveryId,
     delivery.members.map(memberKey),
     takeover,
+    entry,
   );
   const members = delivery.members.filter((member) => announced.has(memberKey(member)));
   const thread =

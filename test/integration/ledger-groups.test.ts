@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DigestLedgerStore } from '../../src/adapters/digest-ledger.js';
 import { Ledger, MAX_ANNOUNCED_IN_MAP } from '../../src/adapters/ledger.js';
 import type { LedgeredMember, MemberRecord } from '../../src/app/ports.js';
 import type { GroupItem } from '../../src/domain/delivery/ledger-items.js';
@@ -197,7 +198,23 @@ describe('marking storm members a delivery at a time', () => {
     expect(items.get(reopened)?.status).toBe('MARK_PENDING');
   });
 
-  it('records each member notified once for the digest, however often the mark is recorded', async () => {
+  it("keeps the copies its delivery marked when the other Security Hub's twin is marked later", async () => {
+    const ledger = await freshLedger();
+    await openedGroup(ledger);
+    const [member] = memberKeys(0, 1) as [string];
+    const twin = `${member.replace('securityhub|', 'securityhub-v2|')}`;
+    await ledger.recordMembers(ledgered([member]), where('d1'));
+    await ledger.recordDeliveryMarked(GROUP, 'd1', [member]);
+
+    await ledger.recordMarked([{ key: member, copy: twin, ocsfUid: 'uid-twin' }]);
+
+    const item = await ledger.get(member);
+    expect(item?.status).toBe('NOTIFIED');
+    expect([...(item?.markedCopies ?? [])].sort()).toEqual([member, twin].sort());
+    expect([...(item?.ocsfUids ?? [])]).toEqual(['uid-twin']);
+  });
+
+  it('records each member notified once for the digest (one event item a delivery), however often the mark is recorded', async () => {
     const ledger = await freshLedger();
     await openedGroup(ledger);
     const keys = memberKeys(0, 5);
@@ -211,12 +228,11 @@ describe('marking storm members a delivery at a time', () => {
     await ledger.recordDeliveryMarked(GROUP, 'd2', keys.slice(3));
     await ledger.recordDeliveryMarked(GROUP, 'd2', keys.slice(3));
 
-    const { Items = [] } = await client.send(
-      new (await import('@aws-sdk/client-dynamodb')).ScanCommand({ TableName: `ledger-groups-${tables}` }),
+    const events = await new DigestLedgerStore(client, `ledger-groups-${tables}`).eventsBetween(
+      new Date(Date.now() - 3_600_000),
+      new Date(Date.now() + 1_000),
     );
-    const notified = Items.filter((item) => item.eventKind?.S === 'notified').map(
-      (item) => item.eventFinding?.S,
-    );
+    const notified = events.filter((event) => event.kind === 'notified').map((event) => event.finding);
     expect(notified.sort()).toEqual([...keys].sort());
   });
 });

@@ -226,6 +226,12 @@ export interface LifecycleEventItem {
   expiresAt?: number;
 }
 
+/**
+ * The detail key of a `notified` event that stands for several findings (a storm delivery's
+ * members, marked together): their keys as a JSON list; `eventFinding` is the first.
+ */
+export const NOTIFIED_FINDINGS = 'findings';
+
 /** A claim on one external effect (`effect|<id>`): who holds it, when it acted, what it produced. */
 export interface ClaimItem {
   findingKey: string;
