@@ -27,7 +27,8 @@ export interface Effect<T> {
   /**
    * Where the caller keeps the result, which every later attempt reads before it claims (the
    * delivery's own item): written instead of completing the claim, one write less. If it fails,
-   * the claim is given back, and the next attempt looks for the effect and adopts it.
+   * the claim is completed with the result after all, for the retry to record it (and if that
+   * fails too, the claim is given back: the retry looks for the effect and adopts it).
    */
   record?: (result: T) => Promise<void>;
 }
@@ -52,8 +53,16 @@ export async function exactlyOnce<T>(
     return { result, done: 'before' };
   }
   if (claim.state === 'held') throw new ClaimHeldError(`${effect.what}: another attempt is at it right now`);
-  const complete = (result: T) =>
-    effect.record ? effect.record(result) : ledger.completeEffect(effect.id, effect.encode(result));
+  const complete = async (result: T) => {
+    if (!effect.record) return ledger.completeEffect(effect.id, effect.encode(result));
+    try {
+      await effect.record(result);
+    } catch (error) {
+      // Not recorded where it is read first: kept in the claim, for the retry to record it.
+      await ledger.completeEffect(effect.id, effect.encode(result)).catch(() => undefined);
+      throw error;
+    }
+  };
   try {
     if (claim.attemptedAt) {
       waitUntilSettled(claim.attemptedAt, effect.what, context);

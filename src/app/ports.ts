@@ -38,7 +38,6 @@ export type EffectClaim =
   | { state: 'held' }
   | { state: 'claimed'; attemptedAt?: string };
 
-/** Where a delivery went, written onto every finding it covers. */
 /** A member as the ledger records it: its version, and the copies its delivery marks. */
 export interface LedgeredMember {
   key: string;
@@ -48,6 +47,7 @@ export interface LedgeredMember {
   ocsfUids: readonly string[];
 }
 
+/** Where a delivery went, written onto every finding it covers. */
 export interface MemberRecord {
   issueKey?: string | undefined;
   issueUrl?: string | undefined;

@@ -56,7 +56,7 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
     expect((await h.ledger.get(input.delivery.deliveryKey))?.issueKey).toBe(retry.key);
   });
 
-  it('adopts the issue by its marker when recording it failed after the create: one issue', async () => {
+  it('records the issue on the retry when recording it failed after the create: one issue', async () => {
     const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-record-failed');
     const ledger = Object.create(h.ledger) as typeof h.ledger;
     let failures = 1;
@@ -67,8 +67,10 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
         : h.ledger.recordIssue(...args);
     };
     const ports = { ...h.fileIssueDeps, ledger };
+    const searches = () => h.backlog.calls.filter((c) => c.method === 'GET' && c.path === CREATE.path).length;
 
     const firstAttempt = await rejectionOf(h.fileIssue(input, ports));
+    const searchesBefore = searches();
     const retry = await h.fileIssue(input, ports);
 
     const issues = h.issuesOf(input.delivery.deliveryKey);
@@ -76,6 +78,34 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
     expect(issues).toHaveLength(1);
     expect(retry).toMatchObject({ key: issues[0]?.issueKey, created: false });
     expect((await h.ledger.get(input.delivery.deliveryKey))?.issueKey).toBe(retry.key);
+    // The claim kept the result: the retry records it without searching Backlog.
+    expect(searches()).toBe(searchesBefore);
+  });
+
+  it('adopts the issue by its marker when neither the record nor the claim could be written after the create', async () => {
+    const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-ledger-down');
+    const ledger = Object.create(h.ledger) as typeof h.ledger;
+    let down = true;
+    const unlessDown =
+      <A extends unknown[]>(write: (...args: A) => Promise<void>) =>
+      (...args: A) =>
+        down ? Promise.reject(new LedgerError('the ledger is unreachable')) : write.apply(h.ledger, args);
+    ledger.recordIssue = unlessDown(h.ledger.recordIssue);
+    ledger.completeEffect = unlessDown(h.ledger.completeEffect);
+    const ports = { ...h.fileIssueDeps, ledger };
+
+    const searches = () => h.backlog.calls.filter((c) => c.method === 'GET' && c.path === CREATE.path).length;
+
+    const firstAttempt = await rejectionOf(h.fileIssue(input, ports));
+    down = false;
+    const searchesBefore = searches();
+    const retry = await h.fileIssue(input, ports);
+
+    const issues = h.issuesOf(input.delivery.deliveryKey);
+    expect(firstAttempt).toBeInstanceOf(LedgerError);
+    expect(issues).toHaveLength(1);
+    expect(retry).toMatchObject({ key: issues[0]?.issueKey, created: false });
+    expect(searches()).toBe(searchesBefore + 1);
   });
 
   it('returns the recorded key when a task that succeeded is retried', async () => {

@@ -107,7 +107,7 @@ describe('postMessage against the Slack emulator, exactly once', () => {
     expect(h.postCallsWith(label)).toHaveLength(1);
   });
 
-  it('adopts the message by its metadata when recording it failed after the post: one message', async () => {
+  it('records the message on the retry when recording it failed after the post: one message', async () => {
     const { label, input, post } = await filedDelivery();
     const ledger = Object.create(h.ledger) as typeof h.ledger;
     let failures = 1;
@@ -118,8 +118,10 @@ describe('postMessage against the Slack emulator, exactly once', () => {
         : h.ledger.recordSlack(...args);
     };
     const ports = { ...h.postMessageDeps, ledger };
+    const lookups = () => h.slack.calls.filter((c) => c.method === 'conversations.history').length;
 
     const firstAttempt = await rejectionOf(h.postMessage(post, ports));
+    const lookupsBefore = lookups();
     const retry = await h.postMessage(post, ports);
 
     expect(firstAttempt).toBeInstanceOf(LedgerError);
@@ -127,6 +129,8 @@ describe('postMessage against the Slack emulator, exactly once', () => {
     expect(h.postCallsWith(label)).toHaveLength(1);
     expect(retry).toMatchObject({ ts: h.messagesWith(label)[0]?.ts, posted: false });
     expect((await h.ledger.get(input.delivery.deliveryKey))?.slackTs).toBe(retry.ts);
+    // The claim kept the result: the retry records it without looking in the channel.
+    expect(lookups()).toBe(lookupsBefore);
   });
 
   it('posts nothing for a repeat delivery and returns the recorded ts', async () => {
