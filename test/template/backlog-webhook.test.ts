@@ -207,6 +207,7 @@ describe('the worker', () => {
         'sqs:GetQueueAttributes',
         'dynamodb:Query',
         'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
         'dynamodb:UpdateItem',
         'dynamodb:BatchWriteItem',
         'securityhub:GetFindings',
@@ -232,6 +233,8 @@ describe('the worker', () => {
     expect(leading('dynamodb:UpdateItem')).toEqual({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['activity|*', 'arn:*', 'group|*'] },
     });
+    // A storm member's group is read with it (which deliveries were marked).
+    expect(leading('dynamodb:BatchGetItem')).toEqual(leading('dynamodb:UpdateItem'));
     expect(leading('dynamodb:BatchWriteItem')).toEqual({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['event|*'] },
     });

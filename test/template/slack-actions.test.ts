@@ -197,6 +197,7 @@ describe('the action queue and its worker', () => {
         'sqs:GetQueueAttributes',
         'dynamodb:Query',
         'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
         'dynamodb:UpdateItem',
         'dynamodb:BatchWriteItem',
         'securityhub:GetFindings',
@@ -215,6 +216,9 @@ describe('the action queue and its worker', () => {
         'dynamodb:LeadingKeys': ['effect|slack-action|*', 'arn:*', 'group|*', 'expiry|*'],
       },
     });
+    expect(leadingKeys(WORKER.role, 'dynamodb:BatchGetItem')).toEqual(
+      leadingKeys(WORKER.role, 'dynamodb:UpdateItem'),
+    );
     expect(leadingKeys(WORKER.role, 'dynamodb:BatchWriteItem')).toEqual({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['event|*'] },
     });
@@ -261,7 +265,7 @@ describe('the expiry sweep', () => {
       ].sort(),
     );
     expect(leadingKeys(SWEEP.role, 'dynamodb:GetItem')).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['expiry|*', 'arn:*'] },
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['expiry|*', 'arn:*', 'group|*'] },
     });
     const update = (status: string) => ({
       'Workflow.Status': status,

@@ -556,18 +556,20 @@ describe('IAM', () => {
     expect(dispatch.get('sqs:ReceiveMessage')).toEqual([getAtt('BufferQueue')]);
     expect(dispatch.get('dynamodb:BatchGetItem')).toEqual([getAtt('LedgerTable')]);
 
-    // The ledger calls each task makes (src/adapters/ledger.ts): get → GetItem, every claim, record
-    // and mark → UpdateItem, recordMembers → BatchWriteItem; getMany (BatchGetItem) is dispatch's.
+    // The ledger calls each task makes (src/adapters/ledger.ts): get and a claim's group → GetItem;
+    // readDelivery (the item and its destination's circuit) and a storm member's group →
+    // BatchGetItem; every claim, record and mark → UpdateItem; recordMembers and lifecycle events →
+    // BatchWriteItem.
     for (const [fn, parameter, ledger] of [
       [
         'fileBacklogIssue',
         '/securityhub-notifier/dev/backlog-api-key',
-        ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
       ],
       [
         'postSlackMessage',
         '/securityhub-notifier/dev/slack-bot-token',
-        ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+        ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
       ],
     ] as const) {
       const actions = allowedActions(template, FUNCTIONS[fn].role);
@@ -581,15 +583,30 @@ describe('IAM', () => {
     }
 
     const mark = allowedActions(template, FUNCTIONS.markFindings.role);
+    // recordMarked and recordDeliveryMarked: UpdateItem; the digest's `notified` events:
+    // BatchWriteItem (event items only); a storm delivery's members, when its map does not say:
+    // BatchGetItem (findings and groups only).
     expect([...mark.keys()].sort()).toEqual(
       [
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'dynamodb:UpdateItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
         'securityhub:BatchUpdateFindings',
       ].sort(),
     );
     expect(mark.get('dynamodb:UpdateItem')).toEqual([getAtt('LedgerTable')]);
+    const markCondition = (action: string) =>
+      roleStatements(template, FUNCTIONS.markFindings.role).find(
+        ({ Effect, Action }) => Effect === 'Allow' && ([] as string[]).concat(Action ?? []).includes(action),
+      )?.Condition;
+    expect(markCondition('dynamodb:BatchWriteItem')).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['event|*'] },
+    });
+    expect(markCondition('dynamodb:BatchGetItem')).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['arn:*', 'group|*'] },
+    });
     expect(mark.get('securityhub:BatchUpdateFindings')).toEqual(['*']);
   });
 
@@ -798,6 +815,7 @@ describe('stage parameters', () => {
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
         'dynamodb:UpdateItem',
         'dynamodb:BatchWriteItem',
         'secretsmanager:GetSecretValue',
