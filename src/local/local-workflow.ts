@@ -1,7 +1,14 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFile } from 'node:fs/promises';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { parse } from 'yaml';
 import { STATE_MACHINE_FILE } from '../config/constants.js';
+
+/**
+ * The function a local invocation runs as (its name in serverless.yml), for whatever it calls: the
+ * tests attribute each AWS request to the function whose role must allow it.
+ */
+export const invokedFunction = new AsyncLocalStorage<string>();
 
 /** A local stand-in for one Task state's resource: takes the state's input, returns its result. */
 export type TaskHandler = (input: unknown) => Promise<unknown>;
@@ -244,7 +251,7 @@ export function lambdaTask(
     });
     try {
       const result = await Promise.race([
-        handler(JSON.parse(JSON.stringify(input)), context as never),
+        invokedFunction.run(functionName, () => handler(JSON.parse(JSON.stringify(input)), context as never)),
         timedOut,
       ]);
       return result === undefined ? null : JSON.parse(JSON.stringify(result));

@@ -28,6 +28,7 @@ import * as heartbeat from '../handlers/heartbeat.js';
 import * as markFindings from '../handlers/mark-findings.js';
 import * as postSlackMessage from '../handlers/post-slack-message.js';
 import {
+  invokedFunction,
   lambdaTask,
   loadWorkflowDefinition,
   runWorkflow,
@@ -291,9 +292,8 @@ export async function createReplayer(options: ReplayOptions = {}): Promise<Repla
       const records = batch.map((event, index) =>
         sqsRecord(event, `replay-${replayCount}-${batchIndex}-${index}`),
       );
-      const response = (await handler(
-        { Records: records } as SQSEvent,
-        dispatchContext(),
+      const response = (await invokedFunction.run('dispatch', () =>
+        handler({ Records: records } as SQSEvent, dispatchContext()),
       )) as SQSBatchResponse;
       const runs: WorkflowRun[] = [];
       for (const { input, name } of current.started.splice(0)) {
