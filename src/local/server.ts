@@ -27,6 +27,7 @@ import * as backlogActivity from '../handlers/backlog-activity.js';
 import * as backlogWebhook from '../handlers/backlog-webhook.js';
 import * as slackAction from '../handlers/slack-action.js';
 import * as slackActions from '../handlers/slack-actions.js';
+import { invokedFunction } from './local-workflow.js';
 import { type Env, type Sandbox, startSandbox } from './sandbox.js';
 
 export const DEFAULT_PORT = 8787;
@@ -352,7 +353,10 @@ function slackRoute(env: Env, print: (line: string) => void, retryDelayMs?: numb
     },
   });
   const queue = new InProcessQueue<QueuedSlackAction>(
-    async (event) => (await worker(event, localContext('slackAction'))) as SQSBatchResponse,
+    async (event) =>
+      (await invokedFunction.run('slackAction', () =>
+        worker(event, localContext('slackAction')),
+      )) as SQSBatchResponse,
     { print, name: 'slack action queue', ...(retryDelayMs !== undefined ? { retryDelayMs } : {}) },
   );
   const endpoint = slackActions.makeHandler(slackActions.defaultDeps(env, () => queue));
@@ -383,7 +387,10 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
       },
     });
     const queue = new InProcessQueue(
-      async (event) => (await worker(event, localContext('backlogActivity'))) as SQSBatchResponse,
+      async (event) =>
+        (await invokedFunction.run('backlogActivity', () =>
+          worker(event, localContext('backlogActivity')),
+        )) as SQSBatchResponse,
       { print, ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}) },
     );
     const webhook = backlogWebhook.makeHandler(backlogWebhook.defaultDeps(env, () => queue));

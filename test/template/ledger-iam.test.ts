@@ -2,6 +2,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invokedFunction } from '../../src/local/local-workflow.js';
 import type { Replayer } from '../../src/local/replayer.js';
+import { type ServeHandle, startServe } from '../../src/local/server.js';
 import { loadEvent, stormEvents, withFinding } from '../helpers/events.js';
 import { startTestReplayer } from '../helpers/replay.js';
 import { type Json, packageStack, type Template } from '../helpers/template.js';
@@ -10,8 +11,9 @@ import { type Json, packageStack, type Template } from '../helpers/template.js';
  * The pipeline's functions may make the ledger calls their code makes. Every DynamoDB request the
  * local pipeline sends is attributed to the function that sent it (the local invocation's name)
  * with the partition keys it touches, over a storm (opening, appends), single findings, a repeat,
- * a reopen and a mark that fails then succeeds; each must be allowed by that function's role in
- * the packaged template, leading-key conditions included. Hand-written action lists missed one:
+ * a reopen, a mark that fails then succeeds, and the storm's issue closed in Backlog (its webhook
+ * through `serve`); each must be allowed by that function's role in the packaged template,
+ * leading-key conditions included. Hand-written action lists missed one:
  * markFindings could not write the digest's events.
  */
 
@@ -20,6 +22,7 @@ const ROLES: Record<string, string> = {
   fileBacklogIssue: 'FileBacklogIssueRole',
   postSlackMessage: 'PostSlackMessageRole',
   markFindings: 'MarkFindingsRole',
+  backlogActivity: 'BacklogActivityRole',
 };
 
 interface Call {
@@ -79,6 +82,7 @@ function allowed(statements: Statement[], call: Call): boolean {
 describe("the ledger calls of the pipeline, against its functions' roles", () => {
   let template: Template;
   let replayer: Replayer;
+  let serve: ServeHandle | undefined;
   const calls: Call[] = [];
   const original = NodeHttpHandler.prototype.handle;
 
@@ -95,8 +99,27 @@ describe("the ledger calls of the pipeline, against its functions' roles", () =>
     };
     replayer = await startTestReplayer();
     const storm = stormEvents(60, ['S3.8', 'S3.2'], ['111111111111']);
+    replayer.sandbox.securityHub?.importFindings(storm.flatMap((event) => event.detail.findings));
     await replayer.replay(storm.slice(0, 30));
     await replayer.replay(storm.slice(30));
+    // The storm's first issue closed as Won't Fix in Backlog: its webhook, the worker behind it.
+    serve = await startServe({
+      env: {
+        ...replayer.sandbox.env,
+        BACKLOG_WEBHOOK_TOKEN: 'ledger-iam-token-0123456789abcdef',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+      },
+      port: 0,
+      print: () => {},
+      retryDelayMs: 1,
+    });
+    const closed = replayer.sandbox.backlog?.actAs(2, 'SEC-1', { statusId: 4, resolutionId: 1 });
+    await fetch(serve.backlogWebhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(closed),
+    });
+    await serve.idle();
     const single = withFinding(
       loadEvent('guardduty-ssh-bruteforce.json'),
       (finding) => {
@@ -128,12 +151,22 @@ describe("the ledger calls of the pipeline, against its functions' roles", () =>
 
   afterAll(async () => {
     NodeHttpHandler.prototype.handle = original;
+    await serve?.close();
     await replayer?.close();
   });
 
   it('sees each function of the pipeline call the ledger', () => {
     expect([...new Set(calls.map((call) => call.fn))].sort()).toEqual(Object.keys(ROLES).sort());
     expect(calls.some((call) => call.fn === 'markFindings' && call.action === 'BatchWriteItem')).toBe(true);
+    // The worker read the storm's members with their group (which deliveries were marked).
+    expect(
+      calls.some(
+        (call) =>
+          call.fn === 'backlogActivity' &&
+          call.action === 'BatchGetItem' &&
+          call.keys.some((key) => key.startsWith('group|')),
+      ),
+    ).toBe(true);
   });
 
   it.each(Object.entries(ROLES))('%s: every ledger call is allowed by its role', (fn, roleId) => {
