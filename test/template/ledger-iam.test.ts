@@ -92,7 +92,9 @@ describe("the ledger calls of the pipeline, against its functions' roles", () =>
       const target = String(request.headers['x-amz-target'] ?? '');
       const fn = invokedFunction.getStore();
       if (fn && target.startsWith('DynamoDB_')) {
-        const body = JSON.parse(String(request.body ?? '{}')) as Record<string, Json>;
+        const raw: unknown = request.body;
+        const text = raw instanceof Uint8Array ? new TextDecoder().decode(raw) : String(raw ?? '{}');
+        const body = JSON.parse(text) as Record<string, Json>;
         calls.push({ fn, action: target.split('.')[1] ?? target, keys: partitionKeys(body) });
       }
       return original.call(this, request, options);
