@@ -59,8 +59,15 @@ const MAX_UNPROCESSED_ATTEMPTS = 8;
 const PARALLEL_WRITES = 16;
 /** Storm members named by one `notified` event item (~130 characters a key: ~65 KB an item). */
 const NOTIFIED_PER_EVENT = 500;
-/** A group's announcement map holds at most this many members (11 characters each, ~220 KB of 400). */
-export const MAX_ANNOUNCED_IN_MAP = 20_000;
+/**
+ * What a group item may hold of announcements and marks, well inside DynamoDB's 400 KB an item:
+ * members in its announcement map (11 characters each, ~165 KB), deliveries in it (a 16-character
+ * id and its entry's overhead each, ~60 KB) and deliveries marked (~100 KB). Past either, later
+ * deliveries claim and mark their members one by one, as before the map.
+ */
+export const MAX_ANNOUNCED_IN_MAP = 15_000;
+export const MAX_ANNOUNCING_DELIVERIES = 3_000;
+export const MAX_MARKED_DELIVERIES = 5_000;
 /** Versioned writes of a group's announcement map tried before the claim is reported held. */
 const ANNOUNCE_ROUNDS = 12;
 const HASH_LENGTH = 11;
@@ -87,6 +94,10 @@ export interface LedgerOptions {
   claimStaleMs?: number;
   /** Members a group's announcement map holds before later ones are claimed one by one. */
   announceMapCap?: number;
+  /** Deliveries a group's announcement map holds, likewise. */
+  announcingDeliveriesCap?: number;
+  /** Deliveries a group records as marked before later ones are marked member by member. */
+  markedDeliveriesCap?: number;
 }
 
 /** Default: the task functions' 30 s timeout, with a margin. */
@@ -109,6 +120,8 @@ export class Ledger
   private readonly now: () => Date;
   private readonly claimStaleMs: number;
   private readonly announceMapCap: number;
+  private readonly announcingDeliveriesCap: number;
+  private readonly markedDeliveriesCap: number;
 
   constructor(
     client: DynamoDBClient,
@@ -119,6 +132,8 @@ export class Ledger
     this.now = options.now ?? (() => new Date());
     this.claimStaleMs = options.claimStaleMs ?? DEFAULT_CLAIM_STALE_MS;
     this.announceMapCap = options.announceMapCap ?? MAX_ANNOUNCED_IN_MAP;
+    this.announcingDeliveriesCap = options.announcingDeliveriesCap ?? MAX_ANNOUNCING_DELIVERIES;
+    this.markedDeliveriesCap = options.markedDeliveriesCap ?? MAX_MARKED_DELIVERIES;
   }
 
   async get(key: string): Promise<FindingItem | undefined> {
@@ -479,7 +494,9 @@ export class Ledger
         return new Set([...inMap, ...(await this.claimEach(groupKey, claimant, rest, takeover))]);
       }
       const won = unique.filter((key) => !taken.has(hashOf(key)));
-      const full = size + won.length > this.announceMapCap;
+      const full =
+        size + won.length > this.announceMapCap ||
+        Object.keys(announced).length + 1 > this.announcingDeliveriesCap;
       if (await this.writeAnnounced(groupKey, group.announceVersion, claimant, won.map(hashOf), full)) {
         return full ? this.claimEach(groupKey, claimant, won, takeover) : new Set(won);
       }
@@ -693,27 +710,30 @@ export class Ledger
     groupKey: string,
     deliveryId: string,
     memberKeys: readonly string[],
-  ): Promise<void> {
+  ): Promise<boolean> {
     const now = this.now();
     let before: Partial<GroupItem> | undefined;
     try {
       const result = await this.update(groupKey, {
         UpdateExpression: `SET #status = :notified, ${A.markedAt} = :now ADD ${A.markedDeliveries} :delivery REMOVE ${A.markError}, ${A.markFailedAt}`,
-        ConditionExpression: `attribute_exists(${A.key})`,
+        // The group exists and has room (or holds this delivery already: a retried mark).
+        ConditionExpression: `attribute_exists(${A.key}) AND (attribute_not_exists(${A.markedDeliveries}) OR size(${A.markedDeliveries}) < :cap OR contains(${A.markedDeliveries}, :id))`,
         ExpressionAttributeNames: { '#status': A.status },
         ExpressionAttributeValues: {
           ':notified': 'NOTIFIED',
           ':now': now.toISOString(),
           ':delivery': new Set([deliveryId]),
+          ':cap': this.markedDeliveriesCap,
+          ':id': deliveryId,
         },
         ReturnValues: 'ALL_OLD',
       });
       before = result.Attributes as Partial<GroupItem> | undefined;
     } catch (error) {
       ignoreConditionFailure(error);
-      return;
+      return false;
     }
-    if (before?.markedDeliveries?.has(deliveryId)) return;
+    if (before?.markedDeliveries?.has(deliveryId)) return true;
     const announced = before?.announced?.[deliveryId];
     const own = new Set(hashesOf(announced ?? ''));
     const first = announced
@@ -732,6 +752,7 @@ export class Ledger
       ),
       now,
     );
+    return true;
   }
 
   async recordMarkFailure(keys: readonly string[], error: string): Promise<void> {

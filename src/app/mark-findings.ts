@@ -86,7 +86,7 @@ async function updateWithRetries(
 /**
  * NOTIFIED for what was marked, each copy recorded (and the delivery's own item once all of it was);
  * why, for the rest. A storm delivery marked whole is recorded once, on its group (its members
- * were ledgered with the copies it marks).
+ * were ledgered with the copies it marks); member by member when the group has no room left.
  */
 async function recordOutcome(
   delivery: WorkflowItem,
@@ -97,8 +97,7 @@ async function recordOutcome(
   const ledgeredWithIt = delivery.mode === 'new' || delivery.mode === 'append';
   if (failed.length === 0 && ledgeredWithIt && 'group' in delivery && delivery.group) {
     const keys = [...new Set(marked.map(({ key }) => key))];
-    await ports.ledger.recordDeliveryMarked(delivery.deliveryKey, delivery.deliveryId, keys);
-    return;
+    if (await ports.ledger.recordDeliveryMarked(delivery.deliveryKey, delivery.deliveryId, keys)) return;
   }
   const own = failed.length === 0 && delivery.mode !== 'mark' ? [{ key: delivery.deliveryKey }] : [];
   await ports.ledger.recordMarked([

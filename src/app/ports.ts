@@ -171,9 +171,10 @@ export interface MarkLedger {
   recordMarked(marked: ReadonlyArray<{ key: string; copy?: string; ocsfUid?: string }>): Promise<void>;
   /**
    * Every copy of a storm delivery was marked: recorded once on its group, for the members the
-   * delivery announced (they were ledgered with the copies it marks).
+   * delivery announced (they were ledgered with the copies it marks). False when the group has no
+   * room for it (or is gone): the members are then to be recorded one by one.
    */
-  recordDeliveryMarked(groupKey: string, deliveryId: string, memberKeys: readonly string[]): Promise<void>;
+  recordDeliveryMarked(groupKey: string, deliveryId: string, memberKeys: readonly string[]): Promise<boolean>;
   /** These findings could not be marked: why, so the next event of each marks it again. */
   recordMarkFailure(keys: readonly string[], error: string): Promise<void>;
 }

@@ -1,7 +1,13 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DigestLedgerStore } from '../../src/adapters/digest-ledger.js';
-import { Ledger, MAX_ANNOUNCED_IN_MAP } from '../../src/adapters/ledger.js';
+import {
+  Ledger,
+  MAX_ANNOUNCED_IN_MAP,
+  MAX_ANNOUNCING_DELIVERIES,
+  MAX_MARKED_DELIVERIES,
+} from '../../src/adapters/ledger.js';
 import type { LedgeredMember, MemberRecord } from '../../src/app/ports.js';
 import type { GroupItem } from '../../src/domain/delivery/ledger-items.js';
 import { type DynamoEmulator, ensureLedgerTable, startDynamo } from '../../src/local/emulators/dynamo.js';
@@ -124,6 +130,20 @@ describe('announcing storm members', () => {
     expect(Object.keys(group.announced ?? {})).toEqual(['d1']);
   });
 
+  it('claims one by one once the map holds as many deliveries as it may (a long trickle of small batches)', async () => {
+    const ledger = await freshLedger({ announcingDeliveriesCap: 2 });
+    await openedGroup(ledger);
+    await ledger.claimMembers(GROUP, 'd1', memberKeys(0, 2), []);
+    await ledger.claimMembers(GROUP, 'd2', memberKeys(2, 4), []);
+
+    const third = await ledger.claimMembers(GROUP, 'd3', memberKeys(3, 6), []);
+
+    const group = (await ledger.get(GROUP)) as GroupItem;
+    expect([...third].sort()).toEqual(memberKeys(4, 6).sort());
+    expect(group.announceFull).toBe(true);
+    expect(Object.keys(group.announced ?? {}).sort()).toEqual(['d1', 'd2']);
+  });
+
   it('claims one by one in a group opened before the map (members counted, no map)', async () => {
     const ledger = await freshLedger();
     await openedGroup(ledger);
@@ -136,14 +156,14 @@ describe('announcing storm members', () => {
     expect(((await ledger.get(GROUP)) as GroupItem).announced).toBeUndefined();
   });
 
-  it(`holds ${MAX_ANNOUNCED_IN_MAP.toLocaleString('en')} members in the map within DynamoDB's 400 KB item limit`, async () => {
+  it(`fills the map to ${MAX_ANNOUNCED_IN_MAP.toLocaleString('en')} members, then claims one by one`, async () => {
     const ledger = await freshLedger();
     await openedGroup(ledger);
-    const perDelivery = 2_000;
+    const perDelivery = 1_500;
     for (let d = 0; d < MAX_ANNOUNCED_IN_MAP / perDelivery; d++) {
       const won = await ledger.claimMembers(
         GROUP,
-        `delivery-${'x'.repeat(40)}-${d}`,
+        `d${d}`,
         memberKeys(d * perDelivery, (d + 1) * perDelivery),
         [],
       );
@@ -159,27 +179,33 @@ describe('announcing storm members', () => {
 
     expect(next.size).toBe(3);
     expect(((await ledger.get(GROUP)) as GroupItem).announceFull).toBe(true);
-  }, 60_000);
-});
+  });
 
-describe('marking storm members a delivery at a time', () => {
-  it('reads the members as NOTIFIED with the copies their delivery marked, once it is recorded on the group', async () => {
+  it("keeps a group item at its caps within DynamoDB's 400 KB item limit", async () => {
     const ledger = await freshLedger();
     await openedGroup(ledger);
-    const keys = memberKeys(0, 4);
-    await ledger.recordMembers(ledgered(keys, 'uid'), where('d1'));
-    const before = await ledger.getMany(keys);
+    // The most a group item holds: the map at both its caps (member hashes spread over the most
+    // deliveries, each a 16-character id), and the most marked deliveries (ids of split parts).
+    const id = (n: number, suffix = '') => `${n.toString(16).padStart(16, '0')}${suffix}`;
+    const perEntry = MAX_ANNOUNCED_IN_MAP / MAX_ANNOUNCING_DELIVERIES;
+    const announced = Object.fromEntries(
+      Array.from({ length: MAX_ANNOUNCING_DELIVERIES }, (_, n) => [id(n), 'h'.repeat(11 * perEntry)]),
+    );
+    const marked = new Set(Array.from({ length: MAX_MARKED_DELIVERIES }, (_, n) => id(n, '-99')));
 
-    await ledger.recordDeliveryMarked(GROUP, 'd1', keys);
+    const write = client.send(
+      new UpdateItemCommand({
+        TableName: `ledger-groups-${tables}`,
+        Key: { findingKey: { S: GROUP } },
+        UpdateExpression: 'SET announced = :map, announceVersion = :v, markedDeliveries = :marked',
+        ExpressionAttributeValues: marshall(
+          { ':map': announced, ':v': MAX_ANNOUNCING_DELIVERIES, ':marked': marked },
+          { convertClassInstanceToMap: true },
+        ),
+      }),
+    );
 
-    const after = await ledger.getMany(keys);
-    const one = after.get(keys[0] as string);
-    expect([...before.values()].map((item) => item.status)).toEqual(Array(4).fill('MARK_PENDING'));
-    expect([...after.values()].map((item) => item.status)).toEqual(Array(4).fill('NOTIFIED'));
-    expect([...(one?.markedCopies ?? [])].sort()).toEqual([keys[0], `${keys[0]}#ocsf`].sort());
-    expect([...(one?.ocsfUids ?? [])]).toEqual([`uid-${(keys[0] as string).slice(-4)}`]);
-    expect((await ledger.get(keys[1] as string))?.status).toBe('NOTIFIED');
-    expect((await ledger.get(GROUP))?.status).toBe('NOTIFIED');
+    await expect(write).resolves.toBeDefined();
   });
 
   it('does not count a member announced by another delivery, or one reopened since', async () => {
@@ -212,6 +238,26 @@ describe('marking storm members a delivery at a time', () => {
     expect(item?.status).toBe('NOTIFIED');
     expect([...(item?.markedCopies ?? [])].sort()).toEqual([member, twin].sort());
     expect([...(item?.ocsfUids ?? [])]).toEqual(['uid-twin']);
+  });
+
+  it('refuses a delivery once the group records as many marked deliveries as it may, a retried one still counts', async () => {
+    const ledger = await freshLedger({ markedDeliveriesCap: 1 });
+    await openedGroup(ledger);
+    await ledger.recordMembers(ledgered(memberKeys(0, 2)), where('d1'));
+    await ledger.recordMembers(ledgered(memberKeys(2, 4)), where('d2'));
+
+    const first = await ledger.recordDeliveryMarked(GROUP, 'd1', memberKeys(0, 2));
+    const again = await ledger.recordDeliveryMarked(GROUP, 'd1', memberKeys(0, 2));
+    const second = await ledger.recordDeliveryMarked(GROUP, 'd2', memberKeys(2, 4));
+
+    expect([first, again, second]).toEqual([true, true, false]);
+    const items = await ledger.getMany(memberKeys(0, 4));
+    expect(memberKeys(0, 4).map((key) => items.get(key)?.status)).toEqual([
+      'NOTIFIED',
+      'NOTIFIED',
+      'MARK_PENDING',
+      'MARK_PENDING',
+    ]);
   });
 
   it('records each member notified once for the digest (one event item a delivery), however often the mark is recorded', async () => {
