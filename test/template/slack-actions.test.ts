@@ -265,6 +265,13 @@ describe('the expiry sweep', () => {
       ].sort(),
     );
     expect(leadingKeys(SWEEP.role, 'dynamodb:GetItem')).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['expiry|*', 'arn:*'] },
+    });
+    expect(leadingKeys(SWEEP.role, 'dynamodb:UpdateItem')).toEqual(
+      leadingKeys(SWEEP.role, 'dynamodb:GetItem'),
+    );
+    // A storm finding's group is read with it (which deliveries were marked), never written.
+    expect(leadingKeys(SWEEP.role, 'dynamodb:BatchGetItem')).toEqual({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['expiry|*', 'arn:*', 'group|*'] },
     });
     const update = (status: string) => ({
