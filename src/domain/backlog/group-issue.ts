@@ -226,30 +226,40 @@ export function buildGroupAppendComment(delivery: Delivery, ctx: GroupCommentCon
  * hundreds of findings is never cut to "+n more" in a comment, nor refused).
  */
 export function buildGroupAppendComments(delivery: Delivery, ctx: GroupCommentContext): string[] {
+  return splitAppendComments(delivery, delivery.members, GROUP_ISSUE_LIMITS.listedMembers, (part, label) =>
+    buildGroupAppendComment(part, ctx, label),
+  );
+}
+
+/**
+ * An append's comments (a storm's or a resource's vulnerabilities): `members`, in that order, cut
+ * into parts of at most `maxPerPart` whose comment fits Backlog's comment limit, each built by
+ * `build` with the members before it counted and, when there are several, "part i of n"; each
+ * comment within the limit.
+ */
+export function splitAppendComments(
+  delivery: Delivery,
+  members: readonly DeliveryMember[],
+  maxPerPart: number,
+  build: (part: Delivery, label?: string) => string,
+): string[] {
   const budget = BACKLOG_LIMITS.comment - MARKER_ROOM - 40;
-  const parts: Delivery['members'][] = [];
-  let rest = delivery.members;
+  const parts: DeliveryMember[][] = [];
+  let rest = [...members];
   while (rest.length > 0) {
-    let take = Math.min(rest.length, GROUP_ISSUE_LIMITS.listedMembers);
-    while (
-      take > 1 &&
-      buildGroupAppendComment({ ...delivery, members: rest.slice(0, take) }, ctx).length > budget
-    ) {
+    let take = Math.min(rest.length, maxPerPart);
+    while (take > 1 && build({ ...delivery, members: rest.slice(0, take) }).length > budget) {
       take = Math.max(1, Math.floor(take * 0.7));
     }
     parts.push(rest.slice(0, take));
     rest = rest.slice(take);
   }
-  if (parts.length === 1) return [buildGroupAppendComment(delivery, ctx)];
   let before = delivery.group?.previousCount ?? 0;
-  return parts.map((members, index) => {
+  return parts.map((part, index) => {
     const group = delivery.group ? { ...delivery.group, previousCount: before } : undefined;
-    before += members.length;
-    const comment = buildGroupAppendComment(
-      { ...delivery, members, ...(group ? { group } : {}) },
-      ctx,
-      `part ${index + 1} of ${parts.length}`,
-    );
+    before += part.length;
+    const label = parts.length > 1 ? `part ${index + 1} of ${parts.length}` : undefined;
+    const comment = build({ ...delivery, members: part, ...(group ? { group } : {}) }, label);
     return comment.length <= budget ? comment : fitText(comment, budget, '');
   });
 }
