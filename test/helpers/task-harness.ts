@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BacklogTracker, type BacklogTrackerOptions } from '../../src/adapters/backlog.js';
 import { Ledger } from '../../src/adapters/ledger.js';
 import { SlackPoster, type SlackPosterOptions } from '../../src/adapters/slack.js';
+import { LedgerError } from '../../src/app/errors.js';
 import { type FileIssueInput, type FileIssuePorts, fileIssue } from '../../src/app/file-issue.js';
 import { type IssueTarget, systemClock, type Timing } from '../../src/app/ports.js';
 import {
@@ -322,4 +323,32 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
     return error as Error;
   }
   throw new Error('expected the promise to reject');
+}
+
+/**
+ * `ledger` with these writes refused (a LedgerError) while `refusing()` says so: DynamoDB failing
+ * after the effect was done. The rest of the ledger is the real one.
+ */
+export function ledgerRefusing(
+  ledger: Ledger,
+  writes: ReadonlyArray<'recordIssue' | 'recordSlack' | 'completeEffect'>,
+  refusing: () => boolean,
+): Ledger {
+  const refused = Object.create(ledger) as Ledger;
+  for (const name of writes) {
+    const write = ledger[name] as (...args: unknown[]) => Promise<void>;
+    Object.assign(refused, {
+      [name]: (...args: unknown[]) =>
+        refusing()
+          ? Promise.reject(new LedgerError(`the ledger refused ${name}`))
+          : write.apply(ledger, args),
+    });
+  }
+  return refused;
+}
+
+/** True for the first `count` calls, then false. */
+export function firstCalls(count: number): () => boolean {
+  let left = count;
+  return () => left-- > 0;
 }

@@ -12,6 +12,8 @@ import {
   BACKLOG_NOTATION_PROJECT,
   fileIssueInput,
   findingOf,
+  firstCalls,
+  ledgerRefusing,
   MARKDOWN_PROJECT,
   rejectionOf,
   reopenedEvent,
@@ -58,15 +60,7 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
 
   it('records the issue on the retry when recording it failed after the create: one issue', async () => {
     const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-record-failed');
-    const ledger = Object.create(h.ledger) as typeof h.ledger;
-    let failures = 1;
-    ledger.recordIssue = (...args) => {
-      failures -= 1;
-      return failures >= 0
-        ? Promise.reject(new LedgerError('the ledger write timed out'))
-        : h.ledger.recordIssue(...args);
-    };
-    const ports = { ...h.fileIssueDeps, ledger };
+    const ports = { ...h.fileIssueDeps, ledger: ledgerRefusing(h.ledger, ['recordIssue'], firstCalls(1)) };
     const searches = () => h.backlog.calls.filter((c) => c.method === 'GET' && c.path === CREATE.path).length;
 
     const firstAttempt = await rejectionOf(h.fileIssue(input, ports));
@@ -84,16 +78,9 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
 
   it('adopts the issue by its marker when neither the record nor the claim could be written after the create', async () => {
     const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-ledger-down');
-    const ledger = Object.create(h.ledger) as typeof h.ledger;
     let down = true;
-    const unlessDown =
-      <A extends unknown[]>(write: (...args: A) => Promise<void>) =>
-      (...args: A) =>
-        down ? Promise.reject(new LedgerError('the ledger is unreachable')) : write.apply(h.ledger, args);
-    ledger.recordIssue = unlessDown(h.ledger.recordIssue);
-    ledger.completeEffect = unlessDown(h.ledger.completeEffect);
+    const ledger = ledgerRefusing(h.ledger, ['recordIssue', 'completeEffect'], () => down);
     const ports = { ...h.fileIssueDeps, ledger };
-
     const searches = () => h.backlog.calls.filter((c) => c.method === 'GET' && c.path === CREATE.path).length;
 
     const firstAttempt = await rejectionOf(h.fileIssue(input, ports));

@@ -1,8 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DigestLedgerStore } from '../../src/adapters/digest-ledger.js';
 import { Ledger } from '../../src/adapters/ledger.js';
-import { type DynamoEmulator, ensureLedgerTable, startDynamo } from '../../src/local/emulators/dynamo.js';
+import { type LedgerTables, startLedgerTables } from '../helpers/ledger-tables.js';
 
 /**
  * The ledger as the digest reads it, written by the Ledger's own methods (as the workflow and the
@@ -10,23 +9,15 @@ import { type DynamoEmulator, ensureLedgerTable, startDynamo } from '../../src/l
  * are filed, closed and reopened, single findings and storm groups; the last digest.
  */
 
-let dynamo: DynamoEmulator;
-let client: DynamoDBClient;
+let dynamo: LedgerTables;
 beforeAll(async () => {
-  dynamo = await startDynamo();
-  client = new DynamoDBClient({
-    endpoint: dynamo.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  dynamo = await startLedgerTables();
 });
 afterAll(() => dynamo.close());
 
-let tables = 0;
 async function freshLedger() {
-  const table = `digest-ledger-${++tables}`;
-  await ensureLedgerTable(client, table);
-  return { ledger: new Ledger(client, table), digest: new DigestLedgerStore(client, table) };
+  const table = await dynamo.freshTable('digest-ledger');
+  return { ledger: new Ledger(dynamo.client, table), digest: new DigestLedgerStore(dynamo.client, table) };
 }
 
 const issue = (n: number) => ({ key: `SEC-${n}`, url: `https://example.backlog.com/view/SEC-${n}`, id: n });

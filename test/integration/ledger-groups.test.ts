@@ -1,4 +1,4 @@
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DigestLedgerStore } from '../../src/adapters/digest-ledger.js';
@@ -10,7 +10,7 @@ import {
 } from '../../src/adapters/ledger.js';
 import type { LedgeredMember, MemberRecord } from '../../src/app/ports.js';
 import type { GroupItem } from '../../src/domain/delivery/ledger-items.js';
-import { type DynamoEmulator, ensureLedgerTable, startDynamo } from '../../src/local/emulators/dynamo.js';
+import { type LedgerTables, startLedgerTables } from '../helpers/ledger-tables.js';
 
 /**
  * A storm group's members in the ledger, on dynalite over HTTP: announced once per group whatever
@@ -19,24 +19,18 @@ import { type DynamoEmulator, ensureLedgerTable, startDynamo } from '../../src/l
  * to the group, the members read as NOTIFIED with the copies it marked).
  */
 
-let dynamo: DynamoEmulator;
-let client: DynamoDBClient;
+let dynamo: LedgerTables;
 beforeAll(async () => {
-  dynamo = await startDynamo();
-  client = new DynamoDBClient({
-    endpoint: dynamo.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  dynamo = await startLedgerTables();
 });
 afterAll(() => dynamo.close());
 
-let tables = 0;
-async function freshLedger(options: ConstructorParameters<typeof Ledger>[2] = {}) {
-  const table = `ledger-groups-${++tables}`;
-  await ensureLedgerTable(client, table);
-  return new Ledger(client, table, options);
+async function freshLedgerTable(options: ConstructorParameters<typeof Ledger>[2] = {}) {
+  const table = await dynamo.freshTable('ledger-groups');
+  return { ledger: new Ledger(dynamo.client, table, options), table };
 }
+const freshLedger = async (options: ConstructorParameters<typeof Ledger>[2] = {}) =>
+  (await freshLedgerTable(options)).ledger;
 
 const GROUP = 'group|123456789012|S3.8|default';
 const memberKeys = (from: number, to: number) =>
@@ -182,7 +176,7 @@ describe('announcing storm members', () => {
   });
 
   it("keeps a group item at its caps within DynamoDB's 400 KB item limit", async () => {
-    const ledger = await freshLedger();
+    const { ledger, table } = await freshLedgerTable();
     await openedGroup(ledger);
     // The most a group item holds: the map at both its caps (member hashes spread over the most
     // deliveries, each a 16-character id), and the most marked deliveries (ids of split parts).
@@ -193,9 +187,9 @@ describe('announcing storm members', () => {
     );
     const marked = new Set(Array.from({ length: MAX_MARKED_DELIVERIES }, (_, n) => id(n, '-99')));
 
-    const write = client.send(
+    const write = dynamo.client.send(
       new UpdateItemCommand({
-        TableName: `ledger-groups-${tables}`,
+        TableName: table,
         Key: { findingKey: { S: GROUP } },
         UpdateExpression: 'SET announced = :map, announceVersion = :v, markedDeliveries = :marked',
         ExpressionAttributeValues: marshall(
@@ -261,7 +255,7 @@ describe('announcing storm members', () => {
   });
 
   it('records each member notified once for the digest (one event item a delivery), however often the mark is recorded', async () => {
-    const ledger = await freshLedger();
+    const { ledger, table } = await freshLedgerTable();
     await openedGroup(ledger);
     const keys = memberKeys(0, 5);
     await ledger.claimMembers(GROUP, 'd1', keys.slice(0, 3), []);
@@ -274,7 +268,7 @@ describe('announcing storm members', () => {
     await ledger.recordDeliveryMarked(GROUP, 'd2', keys.slice(3));
     await ledger.recordDeliveryMarked(GROUP, 'd2', keys.slice(3));
 
-    const events = await new DigestLedgerStore(client, `ledger-groups-${tables}`).eventsBetween(
+    const events = await new DigestLedgerStore(dynamo.client, table).eventsBetween(
       new Date(Date.now() - 3_600_000),
       new Date(Date.now() + 1_000),
     );

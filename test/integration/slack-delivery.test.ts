@@ -11,6 +11,8 @@ import type { ImportedEvent } from '../helpers/events.js';
 import {
   fileIssueInput,
   findingOf,
+  firstCalls,
+  ledgerRefusing,
   postMessageInput,
   rejectionOf,
   reopenedEvent,
@@ -109,15 +111,7 @@ describe('postMessage against the Slack emulator, exactly once', () => {
 
   it('records the message on the retry when recording it failed after the post: one message', async () => {
     const { label, input, post } = await filedDelivery();
-    const ledger = Object.create(h.ledger) as typeof h.ledger;
-    let failures = 1;
-    ledger.recordSlack = (...args) => {
-      failures -= 1;
-      return failures >= 0
-        ? Promise.reject(new LedgerError('the ledger write timed out'))
-        : h.ledger.recordSlack(...args);
-    };
-    const ports = { ...h.postMessageDeps, ledger };
+    const ports = { ...h.postMessageDeps, ledger: ledgerRefusing(h.ledger, ['recordSlack'], firstCalls(1)) };
     const lookups = () => h.slack.calls.filter((c) => c.method === 'conversations.history').length;
 
     const firstAttempt = await rejectionOf(h.postMessage(post, ports));
