@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invokedFunction } from '../../src/local/local-workflow.js';
 import type { Replayer } from '../../src/local/replayer.js';
 import { type ServeHandle, startServe } from '../../src/local/server.js';
-import { loadEvent, stormEvents, withFinding } from '../helpers/events.js';
+import { stormEvents, withFinding } from '../helpers/events.js';
 import { startTestReplayer } from '../helpers/replay.js';
+import { uniqueEvent } from '../helpers/task-harness.js';
 import { type Json, packageStack, type Template } from '../helpers/template.js';
 
 /**
@@ -24,6 +25,8 @@ const ROLES: Record<string, string> = {
   markFindings: 'MarkFindingsRole',
   backlogActivity: 'BacklogActivityRole',
 };
+
+const GUARDDUTY = 'guardduty-ssh-bruteforce.json';
 
 interface Call {
   fn: string;
@@ -122,13 +125,7 @@ describe("the ledger calls of the pipeline, against its functions' roles", () =>
       body: JSON.stringify(closed),
     });
     await serve.idle();
-    const single = withFinding(
-      loadEvent('guardduty-ssh-bruteforce.json'),
-      (finding) => {
-        finding.Id = `${finding.Id}-ledger-iam-single`;
-      },
-      'ledger-iam-single',
-    );
+    const single = uniqueEvent(GUARDDUTY, 'ledger-iam-single');
     await replayer.replay([single]);
     await replayer.replay([single]);
     const reopened = withFinding(
@@ -140,13 +137,7 @@ describe("the ledger calls of the pipeline, against its functions' roles", () =>
     );
     await replayer.replay([reopened]);
     replayer.sandbox.securityHub?.unprocessedNext('FindingNotFound');
-    const remarked = withFinding(
-      loadEvent('guardduty-ssh-bruteforce.json'),
-      (finding) => {
-        finding.Id = `${finding.Id}-ledger-iam-remark`;
-      },
-      'ledger-iam-remark',
-    );
+    const remarked = uniqueEvent(GUARDDUTY, 'ledger-iam-remark');
     await replayer.replay([remarked]);
     await replayer.replay([remarked]);
   }, 240_000);
