@@ -1,3 +1,8 @@
+import { latestByKey } from '../../src/app/dispatch-batch.js';
+import type { Delivery } from '../../src/domain/delivery/delivery.js';
+import { DEFAULT_GROUPING, planDeliveries } from '../../src/domain/delivery/grouping.js';
+import { parseImportedEvent } from '../../src/domain/finding/imported-event.js';
+import { DEFAULT_SLA_DAYS } from '../../src/domain/policy/sla.js';
 import { type ImportedEvent, wrapFindings } from './events.js';
 import { loadFixture } from './fixtures.js';
 
@@ -114,4 +119,36 @@ export function vulnerabilityStormEvents(count: number, images: number, accounts
     event.account = account;
     return event;
   });
+}
+
+/**
+ * The vulnerability group delivery of raw findings (MEDIUM and above), as dispatch plans it at
+ * `now`: at most 100 findings an event, as Security Hub sends them; `open`, a group already open.
+ */
+export function planVulnerabilityGroup(
+  raw: RawFinding[],
+  now: Date,
+  open?: { key: string; memberCount: number },
+): Delivery {
+  const events = Array.from({ length: Math.ceil(raw.length / 100) }, (_, i) =>
+    raw.slice(i * 100, i * 100 + 100),
+  );
+  const parsed = events.flatMap((part) => parseImportedEvent(trivyEvent(part)).findings);
+  const findings = latestByKey(parsed.map((finding) => ({ finding })))
+    .map(({ finding }) => finding)
+    .filter((finding) => finding.severity !== 'LOW');
+  const at = new Date(now.getTime() - 60_000).toISOString();
+  const groups = open
+    ? new Map([[open.key, { ...open, lastActivityAt: at, openedAt: at, delivered: true }]])
+    : new Map();
+  const plan = planDeliveries(
+    findings.map((finding) => ({ finding, mode: 'new', destinations: { slack: true, backlog: true } })),
+    groups,
+    DEFAULT_GROUPING,
+    now,
+    { sla: DEFAULT_SLA_DAYS },
+  );
+  const [delivery] = plan.deliveries;
+  if (!delivery || plan.deliveries.length !== 1) throw new Error('expected one delivery');
+  return delivery;
 }
