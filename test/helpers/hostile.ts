@@ -53,6 +53,25 @@ export const SLACK_FRAGMENTS: readonly string[] = [
 ];
 
 /**
+ * Emphasis over Slack fragments only (no binary strings), so `withoutEmphasis` changes nothing but
+ * the delimiters; now and then one emphasis fragment repeated 100 to `maxRepeat` times.
+ */
+export function emphasisText(maxRepeat: number): fc.Arbitrary<string> {
+  return fc.oneof(
+    {
+      weight: 5,
+      arbitrary: fc.array(fc.constantFrom(...SLACK_FRAGMENTS), { maxLength: 30 }).map((p) => p.join('')),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom(...EMPHASIS_FRAGMENTS), fc.integer({ min: 100, max: maxRepeat }))
+        .map(([part, n]) => part.repeat(n)),
+    },
+  );
+}
+
+/**
  * Hostile text for a Slack message builder: fragments joined, binary strings, or one fragment
  * repeated 100 to `maxRepeat` times (past Slack's limits).
  */

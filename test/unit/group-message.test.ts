@@ -17,7 +17,7 @@ import {
   GROUP_LIMITS,
 } from '../../src/domain/slack/group-message.js';
 import { controlFindings, groupDelivery } from '../helpers/groups.js';
-import { EMPHASIS_FRAGMENTS, SLACK_FRAGMENTS, slackHostile } from '../helpers/hostile.js';
+import { emphasisText, SLACK_FRAGMENTS, slackHostile } from '../helpers/hostile.js';
 import { DIRECTION_MARK, emphasisFromValues, mapStrings, withoutEmphasis } from '../helpers/markup.js';
 import {
   allBlocks,
@@ -414,19 +414,7 @@ function hostileDeliveryOf(
 
 const hostileDelivery = hostileDeliveryOf(hostile);
 
-/** Fragments only (no binary strings), so `withoutEmphasis` changes nothing but the delimiters. */
-const emphasisText = fc.oneof(
-  {
-    weight: 5,
-    arbitrary: fc.array(fc.constantFrom(...SLACK_FRAGMENTS), { maxLength: 30 }).map((p) => p.join('')),
-  },
-  {
-    weight: 1,
-    arbitrary: fc
-      .tuple(fc.constantFrom(...EMPHASIS_FRAGMENTS), fc.integer({ min: 100, max: 1000 }))
-      .map(([part, n]) => part.repeat(n)),
-  },
-);
+const emphasis = emphasisText(1_000);
 
 describe('grouped messages over hostile members (properties)', () => {
   it('never let a raw <, > or & reach mrkdwn, the text or the fallback, and keep every limit', () => {
@@ -494,7 +482,7 @@ describe('grouped messages over hostile members (properties)', () => {
 
   it('let no emphasis from the members, the label or the account reach mrkdwn', () => {
     fc.assert(
-      fc.property(hostileDeliveryOf(emphasisText), ({ delivery, issueKey }) => {
+      fc.property(hostileDeliveryOf(emphasis), ({ delivery, issueKey }) => {
         const issue = { key: issueKey, url: 'https://example.backlog.com/view/X-1' };
         const message = buildSlackDeliveryMessage(delivery, { issue });
         const reference = buildSlackDeliveryMessage(mapStrings(delivery, withoutEmphasis), {

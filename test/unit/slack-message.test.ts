@@ -19,7 +19,7 @@ import {
 } from '../../src/domain/slack/finding-message.js';
 import { isKnownHost, safeUrl } from '../../src/domain/text/url.js';
 import { loadFixture } from '../helpers/fixtures.js';
-import { EMPHASIS_FRAGMENTS, SLACK_FRAGMENTS, slackHostile } from '../helpers/hostile.js';
+import { emphasisText, SLACK_FRAGMENTS, slackHostile } from '../helpers/hostile.js';
 import {
   DIRECTION_MARK,
   emphasisFromValues,
@@ -688,19 +688,7 @@ function hostileFindingOf(
 
 const hostileFinding = hostileFindingOf(hostile);
 
-/** Fragments only (no binary strings), so `withoutEmphasis` changes nothing but the delimiters. */
-const emphasisText = fc.oneof(
-  {
-    weight: 5,
-    arbitrary: fc.array(fc.constantFrom(...SLACK_FRAGMENTS), { maxLength: 30 }).map((p) => p.join('')),
-  },
-  {
-    weight: 1,
-    arbitrary: fc
-      .tuple(fc.constantFrom(...EMPHASIS_FRAGMENTS), fc.integer({ min: 100, max: 1500 }))
-      .map(([part, n]) => part.repeat(n)),
-  },
-);
+const emphasis = emphasisText(1_500);
 
 describe('buildSlackMessage over hostile findings (properties)', () => {
   it('never lets a raw <, > or & reach mrkdwn, the notification text or the fallback', () => {
@@ -764,7 +752,7 @@ describe('buildSlackMessage over hostile findings (properties)', () => {
 
   it('lets no emphasis from the finding reach mrkdwn: only the builder’s own delimiters remain', () => {
     fc.assert(
-      fc.property(hostileFindingOf(emphasisText), ({ finding, ctx }) => {
+      fc.property(hostileFindingOf(emphasis), ({ finding, ctx }) => {
         const message = buildSlackMessage(finding, ctx);
         const reference = buildSlackMessage(
           mapStrings(finding, withoutEmphasis),
