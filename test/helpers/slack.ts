@@ -7,7 +7,7 @@ import {
   SLACK_LIMITS,
   type SlackMessage,
 } from '../../src/domain/slack/finding-message.js';
-import { LONE_SURROGATE, UNESCAPED } from './markup.js';
+import { emphasisFromValues, LONE_SURROGATE, UNESCAPED } from './markup.js';
 
 // ---------------------------------------------------------------------------------------------
 // Reading a built Slack message.
@@ -82,6 +82,21 @@ export function expectSafe(message: SlackMessage): void {
     expect(text).not.toMatch(UNESCAPED);
     expect(text).not.toMatch(LONE_SURROGATE);
   }
+}
+
+/**
+ * `message` differs from `reference` (the same built from values whose emphasis delimiters were
+ * replaced) only in those values: no emphasis from a value reaches mrkdwn, only the builder's own.
+ */
+export function expectNoEmphasisFromValues(message: SlackMessage, reference: SlackMessage): void {
+  const texts = mrkdwnTexts(message);
+  const references = mrkdwnTexts(reference);
+  expect(texts.length).toBe(references.length);
+  texts.forEach((text, index) => {
+    const other = references[index] ?? '';
+    expect(text.length).toBe(other.length);
+    expect(emphasisFromValues(text, other)).toEqual([]);
+  });
 }
 
 /** The limits every message keeps: text, blocks, header, sections, fields, context, buttons. */

@@ -37,6 +37,8 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
   });
 
   const createCalls = () => h.backlog.calls.filter((c) => c.method === 'POST' && c.path === CREATE.path);
+  /** Marker searches (`GET /api/v2/issues?keyword=`): how a lost create is found. */
+  const searches = () => h.backlog.calls.filter((c) => c.method === 'GET' && c.path === CREATE.path).length;
 
   it('finds the issue by its marker when the create answer was lost, and records it', async () => {
     const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-lost-response');
@@ -61,7 +63,6 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
   it('records the issue on the retry when recording it failed after the create: one issue', async () => {
     const input = fileIssueInput(uniqueEvent(CONTROL, uniqueLabel()), 'exec-record-failed');
     const ports = { ...h.fileIssueDeps, ledger: ledgerRefusing(h.ledger, ['recordIssue'], firstCalls(1)) };
-    const searches = () => h.backlog.calls.filter((c) => c.method === 'GET' && c.path === CREATE.path).length;
 
     const firstAttempt = await rejectionOf(h.fileIssue(input, ports));
     const searchesBefore = searches();
@@ -81,7 +82,6 @@ describe('fileIssue against the Backlog emulator, exactly once', () => {
     let down = true;
     const ledger = ledgerRefusing(h.ledger, ['recordIssue', 'completeEffect'], () => down);
     const ports = { ...h.fileIssueDeps, ledger };
-    const searches = () => h.backlog.calls.filter((c) => c.method === 'GET' && c.path === CREATE.path).length;
 
     const firstAttempt = await rejectionOf(h.fileIssue(input, ports));
     down = false;

@@ -18,15 +18,15 @@ import {
 } from '../../src/domain/slack/group-message.js';
 import { controlFindings, groupDelivery } from '../helpers/groups.js';
 import { emphasisText, SLACK_FRAGMENTS, slackHostile } from '../helpers/hostile.js';
-import { DIRECTION_MARK, emphasisFromValues, mapStrings, withoutEmphasis } from '../helpers/markup.js';
+import { DIRECTION_MARK, mapStrings, withoutEmphasis } from '../helpers/markup.js';
 import {
   allBlocks,
   buttons,
+  expectNoEmphasisFromValues,
   expectSafe,
   expectWithinSlackLimits,
   fields,
   header,
-  mrkdwnTexts,
   sectionTexts,
 } from '../helpers/slack.js';
 
@@ -488,14 +488,7 @@ describe('grouped messages over hostile members (properties)', () => {
         const reference = buildSlackDeliveryMessage(mapStrings(delivery, withoutEmphasis), {
           issue: mapStrings(issue, withoutEmphasis),
         });
-        const texts = mrkdwnTexts(message);
-        const references = mrkdwnTexts(reference);
-        expect(texts.length).toBe(references.length);
-        texts.forEach((text, index) => {
-          const other = references[index] ?? '';
-          expect(text.length).toBe(other.length);
-          expect(emphasisFromValues(text, other)).toEqual([]);
-        });
+        expectNoEmphasisFromValues(message, reference);
       }),
       { numRuns: 100 },
     );
