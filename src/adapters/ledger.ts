@@ -137,8 +137,12 @@ export class Ledger
   }
 
   async get(key: string): Promise<FindingItem | undefined> {
-    const item = await this.getRaw(key);
-    return item ? ((await this.resolveMarks([item]))[0] as FindingItem) : undefined;
+    return this.resolveMark(await this.getRaw(key));
+  }
+
+  /** One item read as resolveMarks reads many. */
+  private async resolveMark(item: FindingItem | undefined): Promise<FindingItem | undefined> {
+    return item ? (await this.resolveMarks([item]))[0] : undefined;
   }
 
   private async getRaw(key: string): Promise<FindingItem | undefined> {
@@ -772,9 +776,8 @@ export class Ledger
   ): Promise<{ entry?: FindingItem; down?: { execution: string; reason: string } }> {
     const circuit = destinationKey(destination);
     const items = await this.getManyRaw([key, circuit]);
-    const item = items.get(key);
     const health = items.get(circuit) as DestinationItem | undefined;
-    const entry = item ? ((await this.resolveMarks([item]))[0] as FindingItem) : undefined;
+    const entry = await this.resolveMark(items.get(key));
     return {
       ...(entry ? { entry } : {}),
       ...(health?.downExecution
